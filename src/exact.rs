@@ -1,0 +1,444 @@
+//! Exact summation and a correctly rounded mean.
+//!
+//! [`ExactSum`] holds the sum of any number of `f64` (and so `f32`) values with no rounding at
+//! all, as one long fixed-point integer whose least significant bit is 2^-1074, the smallest
+//! subnormal `f64`. [`ExactSum::mean_f64`] and [`ExactSum::mean_f32`] divide that integer by the
+//! count and round once, to nearest, ties to even.
+//!
+//! The algorithm, as pseudo-code (the carry-save layout is the one Radford Neal's `xsum` uses):
+//!
+//! ```text
+//! digits[0..LIMBS] := 0           # value = sum(digits[i] * 2^(32 i)) * 2^-1074
+//! add(x):                         # x finite: x = m * 2^e, m < 2^53 an integer, e >= -1074
+//!     v := m << ((e + 1074) mod 32)             # at most 85 bits
+//!     i := (e + 1074) div 32
+//!     digits[i], digits[i+1], digits[i+2] += ±(the three 32-bit pieces of v)
+//!     every 2^30 adds: propagate carries       # an i64 digit takes 2^31 pieces before overflow
+//! mean(n):
+//!     propagate carries; take sign and magnitude M
+//!     Q, R := divmod(M * 2^128, n)              # Q has >= 65 significant bits
+//!     keep Q's top 64 bits, the rest of Q and R only as a "sticky" bit
+//!     round those 64 bits + sticky to the format's precision, ties to even; subnormals keep
+//!     fewer bits, and the result is built from its bits, so nothing rounds twice.
+//! ```
+//!
+//! It is the reference the fast kernels are tested against and the path for inputs whose
+//! floating-point sum overflows. Special values are tracked apart: any NaN, or +inf together
+//! with -inf, gives NaN; otherwise an infinity gives that infinity.
+
+/// Bit position of 2^0 in the fixed-point integer (2^-1074 is bit 0).
+const POINT: u32 = 1074;
+/// Bits needed: 1074 below the point, 1024 above it, 64 of headroom for a 64-bit count.
+const BITS: u32 = POINT + 1024 + 64;
+/// 32-bit digits, plus three so that an 85-bit piece at the top position still fits.
+const LIMBS: usize = (BITS as usize).div_ceil(32) + 3;
+/// Adds allowed between carry propagations: each add puts < 2^32 into a digit, an i64 holds 2^63.
+const ADDS_PER_CARRY: u32 = 1 << 30;
+/// Extra bits the dividend is shifted by, so that the quotient keeps at least 65 bits.
+const QUOTIENT_SHIFT_DIGITS: usize = 4;
+
+/// The exact sum of a sequence of floats, and its count.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExactSum {
+    digits: [i64; LIMBS],
+    adds_since_carry: u32,
+    count: u64,
+    nan: bool,
+    pos_inf: bool,
+    neg_inf: bool,
+}
+
+impl Default for ExactSum {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// An IEEE binary format, described by what rounding needs.
+#[derive(Clone, Copy)]
+struct Format {
+    /// Significand bits, the hidden bit included.
+    precision: u32,
+    /// Exponent of the smallest normal number.
+    min_exp: i32,
+}
+
+const BINARY32: Format = Format { precision: 24, min_exp: -126 };
+const BINARY64: Format = Format { precision: 53, min_exp: -1022 };
+
+impl ExactSum {
+    /// An empty sum.
+    pub const fn new() -> Self {
+        ExactSum {
+            digits: [0; LIMBS],
+            adds_since_carry: 0,
+            count: 0,
+            nan: false,
+            pos_inf: false,
+            neg_inf: false,
+        }
+    }
+
+    /// How many values were added.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// Adds every value of `xs`.
+    pub fn add_f64s(&mut self, xs: &[f64]) {
+        for &x in xs {
+            self.add(x);
+        }
+    }
+
+    /// Adds every value of `xs` (each is exactly an `f64`).
+    pub fn add_f32s(&mut self, xs: &[f32]) {
+        for &x in xs {
+            self.add(f64::from(x));
+        }
+    }
+
+    /// Adds one value.
+    #[inline]
+    pub fn add(&mut self, x: f64) {
+        self.count += 1;
+        let bits = x.to_bits();
+        let negative = bits >> 63 != 0;
+        let biased_exp = ((bits >> 52) & 0x7ff) as u32;
+        let fraction = bits & ((1 << 52) - 1);
+        if biased_exp == 0x7ff {
+            self.add_special(x);
+            return;
+        }
+        // Subnormals (biased_exp == 0) have no hidden bit and the exponent of biased_exp 1.
+        let (mantissa, lsb_position) = if biased_exp == 0 {
+            (fraction, 0)
+        } else {
+            (fraction | (1 << 52), biased_exp - 1)
+        };
+        if mantissa == 0 {
+            return;
+        }
+        let index = (lsb_position / 32) as usize;
+        let piece = u128::from(mantissa) << (lsb_position % 32);
+        let chunks = [
+            (piece & 0xffff_ffff) as i64,
+            ((piece >> 32) & 0xffff_ffff) as i64,
+            (piece >> 64) as i64,
+        ];
+        for (digit, chunk) in self.digits[index..index + 3].iter_mut().zip(chunks) {
+            if negative {
+                *digit -= chunk;
+            } else {
+                *digit += chunk;
+            }
+        }
+        self.adds_since_carry += 1;
+        if self.adds_since_carry == ADDS_PER_CARRY {
+            self.propagate_carries();
+        }
+    }
+
+    #[cold]
+    fn add_special(&mut self, x: f64) {
+        if x.is_nan() {
+            self.nan = true;
+        } else if x > 0.0 {
+            self.pos_inf = true;
+        } else {
+            self.neg_inf = true;
+        }
+    }
+
+    /// Adds another exact sum to this one: the result is as if every value had been added here.
+    pub fn merge(&mut self, other: &ExactSum) {
+        self.propagate_carries();
+        let mut other = other.clone();
+        other.propagate_carries();
+        // After propagation every digit but the top one is in [0, 2^32), so sums of two fit.
+        for (digit, theirs) in self.digits.iter_mut().zip(other.digits) {
+            *digit += theirs;
+        }
+        self.propagate_carries();
+        self.count += other.count;
+        self.nan |= other.nan;
+        self.pos_inf |= other.pos_inf;
+        self.neg_inf |= other.neg_inf;
+    }
+
+    /// Brings every digit but the top one into [0, 2^32); the top digit carries the sign.
+    fn propagate_carries(&mut self) {
+        let mut carry = 0i64;
+        for digit in &mut self.digits[..LIMBS - 1] {
+            let value = *digit + carry;
+            carry = value >> 32;
+            *digit = value & 0xffff_ffff;
+        }
+        self.digits[LIMBS - 1] += carry;
+        self.adds_since_carry = 0;
+    }
+
+    /// The special value the mean must be, if any value added was NaN or infinite.
+    fn special(&self) -> Option<f64> {
+        if self.nan || (self.pos_inf && self.neg_inf) {
+            Some(f64::NAN)
+        } else if self.pos_inf {
+            Some(f64::INFINITY)
+        } else if self.neg_inf {
+            Some(f64::NEG_INFINITY)
+        } else {
+            None
+        }
+    }
+
+    /// The exact mean rounded once to the nearest `f64`, ties to even; NaN for no values.
+    pub fn mean_f64(&self) -> f64 {
+        self.mean_in(BINARY64)
+    }
+
+    /// The exact mean rounded once to the nearest `f32`, ties to even; NaN for no values.
+    pub fn mean_f32(&self) -> f32 {
+        // The value is built exactly representable as an f32, so this cast does not round.
+        self.mean_in(BINARY32) as f32
+    }
+
+    /// The exact sum rounded once to the nearest `f64` (inf if it overflows).
+    pub fn sum_f64(&self) -> f64 {
+        self.quotient_in(1, BINARY64)
+    }
+
+    fn mean_in(&self, format: Format) -> f64 {
+        if self.count == 0 {
+            return f64::NAN;
+        }
+        self.quotient_in(self.count, format)
+    }
+
+    /// (exact sum / divisor) rounded to `format`, returned as the f64 holding that value.
+    fn quotient_in(&self, divisor: u64, format: Format) -> f64 {
+        if let Some(special) = self.special() {
+            return special;
+        }
+        let mut sum = self.clone();
+        sum.propagate_carries();
+        let negative = sum.digits[LIMBS - 1] < 0;
+        let magnitude = magnitude_digits(&sum.digits, negative);
+
+        // Long division of magnitude * 2^128 by the divisor, most significant digit first.
+        // Each quotient digit is < 2^32 because the running remainder is < divisor.
+        let mut quotient = [0u32; LIMBS + QUOTIENT_SHIFT_DIGITS];
+        let mut remainder: u128 = 0;
+        let divisor = u128::from(divisor);
+        for i in (0..quotient.len()).rev() {
+            let digit = if i >= QUOTIENT_SHIFT_DIGITS { magnitude[i - QUOTIENT_SHIFT_DIGITS] } else { 0 };
+            let dividend = (remainder << 32) | u128::from(digit);
+            quotient[i] = (dividend / divisor) as u32;
+            remainder = dividend % divisor;
+        }
+        let Some(top_digit) = quotient.iter().rposition(|&d| d != 0) else {
+            return if negative { -0.0 } else { 0.0 };
+        };
+        // Bit length of the quotient, and its top 64 bits with everything below as "sticky".
+        let bit_length = 32 * top_digit as u32 + (32 - quotient[top_digit].leading_zeros());
+        let (top64, mut sticky) = top_bits(&quotient, bit_length);
+        sticky |= remainder != 0;
+        // quotient ~ top64 * 2^(low_exp), in units of 2^-1074 shifted by the extra 128 bits.
+        let low_exp = bit_length as i32 - 64 - POINT as i32 - 32 * QUOTIENT_SHIFT_DIGITS as i32;
+        let value = round_to_format(top64, sticky, low_exp, format);
+        if negative { -value } else { value }
+    }
+}
+
+/// The absolute value of a carried, two's complement digit array, as unsigned 32-bit digits.
+fn magnitude_digits(digits: &[i64; LIMBS], negative: bool) -> [u32; LIMBS] {
+    let mut out = [0u32; LIMBS];
+    if !negative {
+        for (o, &d) in out.iter_mut().zip(digits) {
+            *o = d as u32;
+        }
+        return out;
+    }
+    // Negate: invert every digit and add one.
+    let mut carry = 1u64;
+    for (o, &d) in out.iter_mut().zip(digits) {
+        let value = u64::from(!(d as u32)) + carry;
+        *o = value as u32;
+        carry = value >> 32;
+    }
+    out
+}
+
+/// The 64 bits of `digits` below bit `bit_length` (which must be >= 64), and whether any bit
+/// below those is set.
+fn top_bits(digits: &[u32], bit_length: u32) -> (u64, bool) {
+    let low = bit_length - 64;
+    // Assemble from whole digits: the window [low, low + 64) spans at most three digits.
+    let first = (low / 32) as usize;
+    let mut window: u128 = 0;
+    for k in 0..3 {
+        if let Some(&d) = digits.get(first + k) {
+            window |= u128::from(d) << (32 * k);
+        }
+    }
+    let top = (window >> (low % 32)) as u64;
+    let below_in_first = digits[first] & ((1u32 << (low % 32)).wrapping_sub(1));
+    let sticky = below_in_first != 0 || digits[..first].iter().any(|&d| d != 0);
+    (top, sticky)
+}
+
+/// Rounds `top * 2^low_exp` (plus a little more if `sticky`) to `format`, ties to even.
+/// `top` has its highest bit set. Returns the rounded value exactly, as an f64.
+fn round_to_format(top: u64, sticky: bool, low_exp: i32, format: Format) -> f64 {
+    let lead_exp = low_exp + 63;
+    // Exponent of the last kept bit: precision bits below the lead, but never below the
+    // subnormal quantum 2^(min_exp - precision + 1).
+    let lsb_exp = (lead_exp - format.precision as i32 + 1).max(format.min_exp - format.precision as i32 + 1);
+    let shift = lsb_exp - low_exp; // >= 64 - precision > 0
+    let (mut mantissa, round_bit, rest_nonzero) = if shift >= 65 {
+        (0u64, false, top != 0 || sticky)
+    } else if shift == 64 {
+        (0u64, top >> 63 != 0, (top << 1) != 0 || sticky)
+    } else {
+        let shift = shift as u32;
+        let kept = top >> shift;
+        let round_bit = (top >> (shift - 1)) & 1 != 0;
+        let rest = top & ((1u64 << (shift - 1)) - 1);
+        (kept, round_bit, rest != 0 || sticky)
+    };
+    if round_bit && (rest_nonzero || mantissa & 1 == 1) {
+        mantissa += 1;
+    }
+    // mantissa <= 2^precision and lsb_exp >= -1074: mantissa * 2^lsb_exp is an f64 exactly,
+    // built in two exact steps (2^lsb_exp alone may be subnormal or overflow).
+    scale_exact(mantissa, lsb_exp)
+}
+
+/// mantissa * 2^exp for mantissa <= 2^53, exact whenever the result is representable.
+fn scale_exact(mantissa: u64, exp: i32) -> f64 {
+    if mantissa == 0 {
+        return 0.0;
+    }
+    let m = mantissa as f64;
+    if exp >= -1022 {
+        // 2^exp is normal (or overflows, and then so does the result).
+        m * pow2(exp)
+    } else {
+        // Scale in two steps so that the intermediate stays normal: m * 2^(exp + 64) is exact
+        // and normal-or-subnormal-free, and the final multiply by 2^-64 is exact because the
+        // result's bits were chosen to fit the subnormal grid.
+        m * pow2(exp + 64) * pow2(-64)
+    }
+}
+
+/// 2^exp for -1022 <= exp, or infinity above 1023.
+fn pow2(exp: i32) -> f64 {
+    if exp > 1023 {
+        f64::INFINITY
+    } else {
+        f64::from_bits(((exp + 1023) as u64) << 52)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mean64(xs: &[f64]) -> f64 {
+        let mut s = ExactSum::new();
+        s.add_f64s(xs);
+        s.mean_f64()
+    }
+
+    fn mean32(xs: &[f32]) -> f32 {
+        let mut s = ExactSum::new();
+        s.add_f32s(xs);
+        s.mean_f32()
+    }
+
+    #[test]
+    fn small_exact_cases() {
+        assert_eq!(mean64(&[1.0, 2.0, 3.0, 4.0]), 2.5);
+        assert_eq!(mean64(&[2f64.powi(100), 1.0, -2f64.powi(100)]), 1.0 / 3.0);
+        assert_eq!(mean32(&[2f32.powi(100), 1.0, -2f32.powi(100)]), 1.0f32 / 3.0);
+        assert_eq!(mean32(&[3e38, 3e38]), 3e38);
+        assert_eq!(mean64(&[f64::MAX, f64::MAX]), f64::MAX);
+        assert_eq!(mean64(&[f64::MAX, f64::MAX, -f64::MAX]), f64::MAX / 3.0);
+        assert_eq!(mean64(&[0.1, 0.2, 0.3]), 0.2);
+        assert_eq!(mean64(&[-1.0, -2.0]), -1.5);
+    }
+
+    #[test]
+    fn signed_zeros_and_empty() {
+        assert!(mean64(&[]).is_nan());
+        assert_eq!(mean64(&[0.0, 0.0]).to_bits(), 0.0f64.to_bits());
+        assert_eq!(mean64(&[1.0, -1.0]), 0.0);
+    }
+
+    #[test]
+    fn specials() {
+        assert!(mean64(&[1.0, f64::NAN]).is_nan());
+        assert!(mean64(&[f64::INFINITY, f64::NEG_INFINITY]).is_nan());
+        assert_eq!(mean64(&[f64::INFINITY, -f64::MAX, -f64::MAX]), f64::INFINITY);
+        assert_eq!(mean32(&[f32::NEG_INFINITY, 1.0]), f32::NEG_INFINITY);
+    }
+
+    #[test]
+    fn subnormals_round_once() {
+        let tiny = f64::from_bits(1); // 2^-1074
+        // (1 + 2) * 2^-1074 / 2 = 1.5 quanta: a tie, to even (2 quanta).
+        assert_eq!(mean64(&[tiny, 2.0 * tiny]).to_bits(), 2);
+        // 1 quantum / 2: a tie between 0 and 1 quantum, to even (0).
+        assert_eq!(mean64(&[tiny, 0.0]).to_bits(), 0);
+        // 3 quanta / 2 = 1.5: to 2; 5/2 = 2.5: to 2; 7/2 = 3.5: to 4.
+        assert_eq!(mean64(&[3.0 * tiny, 0.0]).to_bits(), 2);
+        assert_eq!(mean64(&[5.0 * tiny, 0.0]).to_bits(), 2);
+        assert_eq!(mean64(&[7.0 * tiny, 0.0]).to_bits(), 4);
+        let tiny32 = f32::from_bits(1);
+        assert_eq!(mean32(&[tiny32, 2.0 * tiny32]).to_bits(), 2);
+        assert_eq!(mean32(&[tiny32, 0.0]).to_bits(), 0);
+    }
+
+    #[test]
+    fn ties_to_even_in_binary32() {
+        // 1 + 2^-24 is halfway between 1 and 1 + 2^-23: mean of (1, 1 + 2^-23) ties to 1.
+        let one_ulp = f32::from_bits(1.0f32.to_bits() + 1);
+        assert_eq!(mean32(&[1.0, one_ulp]), 1.0);
+        // The next pair up ties to the even neighbour above.
+        let two_ulp = f32::from_bits(1.0f32.to_bits() + 2);
+        assert_eq!(mean32(&[one_ulp, two_ulp]), two_ulp);
+        // A hair above the tie rounds up (the hair is 2^-1074, far below f64 resolution).
+        let mut s = ExactSum::new();
+        s.add_f32s(&[1.0, one_ulp]);
+        s.add(f64::from_bits(1));
+        s.add(-0.0);
+        // Mean of four: (2 + 2^-23 + 2^-1074) / 4 = 0.5 + 2^-25 + a hair, just above the
+        // midpoint between 0.5 and its successor 0.5 + 2^-24 (a plain tie would go to 0.5).
+        assert_eq!(s.mean_f32(), f32::from_bits(0.5f32.to_bits() + 1));
+    }
+
+    #[test]
+    fn merge_equals_whole() {
+        let xs: Vec<f64> = (0..1000).map(|i| ((i * 7919) % 1013) as f64 * 1.37e-3 - 0.4).collect();
+        let mut whole = ExactSum::new();
+        whole.add_f64s(&xs);
+        let (a, b) = xs.split_at(377);
+        let mut left = ExactSum::new();
+        left.add_f64s(a);
+        let mut right = ExactSum::new();
+        right.add_f64s(b);
+        left.merge(&right);
+        assert_eq!(left.mean_f64(), whole.mean_f64());
+        assert_eq!(left.count(), 1000);
+    }
+
+    #[test]
+    fn sum_matches_integer_arithmetic() {
+        // Integers below 2^53 add exactly in i128, so the correctly rounded mean is checkable.
+        let xs: Vec<f64> = (0..500).map(|i| ((i * 104_729) % 1_000_003) as f64 - 500_000.0).collect();
+        let total: i128 = xs.iter().map(|&x| x as i128).sum();
+        assert_eq!(ExactSum::new().sum_f64(), 0.0);
+        let mut s = ExactSum::new();
+        s.add_f64s(&xs);
+        assert_eq!(s.sum_f64(), total as f64);
+    }
+}

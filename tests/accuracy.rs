@@ -1,0 +1,106 @@
+//! The safe API against the exact, correctly rounded mean: every length, alignment and kind.
+
+mod common;
+
+use common::*;
+use mean::{exact_mean_f32, exact_mean_f64, mean_f32, mean_f64};
+
+/// Our error bound on ordinary data: the sum carries far more bits than the result (f64 for f32
+/// input, double-double for f64 input), so the only visible error is the final rounding plus a
+/// hair: at most 1 ulp from the correctly rounded mean.
+const MAX_ULPS: u64 = 1;
+
+#[test]
+fn every_length_and_alignment_f32() {
+    for kind in KINDS {
+        for n in 1..=300 {
+            let values = data_f32(kind, n, n as u64);
+            let exact = exact_mean_f32(&values);
+            for offset in [0, 1, 2, 3, 5, 7, 15] {
+                let data = Aligned::new(&values, offset);
+                let got = mean_f32(data.as_slice());
+                assert!(ulps_f32(got, exact) <= MAX_ULPS, "{kind} n={n} offset={offset}: {got} vs exact {exact}");
+            }
+        }
+    }
+}
+
+#[test]
+fn every_length_and_alignment_f64() {
+    for kind in KINDS {
+        for n in 1..=300 {
+            let values = data_f64(kind, n, n as u64);
+            let exact = exact_mean_f64(&values);
+            for offset in [0, 1, 2, 3, 5, 7] {
+                let data = Aligned::new(&values, offset);
+                let got = mean_f64(data.as_slice());
+                assert!(ulps_f64(got, exact) <= MAX_ULPS, "{kind} n={n} offset={offset}: {got} vs exact {exact}");
+            }
+        }
+    }
+}
+
+#[test]
+fn large_arrays_stay_within_one_ulp() {
+    for kind in KINDS {
+        for n in [4095, 65_536, 1_000_003] {
+            let values = data_f32(kind, n, 7);
+            assert!(ulps_f32(mean_f32(&values), exact_mean_f32(&values)) <= MAX_ULPS, "f32 {kind} n={n}");
+            let values = data_f64(kind, n, 7);
+            assert!(ulps_f64(mean_f64(&values), exact_mean_f64(&values)) <= MAX_ULPS, "f64 {kind} n={n}");
+        }
+    }
+}
+
+#[test]
+fn f32_accumulation_does_not_stall_past_2_pow_24() {
+    // A float32 accumulator stops growing at 2^24; the tutorial's mean of 10^8 ones is 0.168.
+    let ones = vec![1.0f32; (1 << 24) + 1_000_001];
+    assert_eq!(mean_f32(&ones), 1.0);
+    let tenths = vec![0.1f32; 20_000_000];
+    assert_eq!(mean_f32(&tenths), 0.1);
+}
+
+#[test]
+fn no_spurious_overflow() {
+    assert_eq!(mean_f32(&[3e38, 3e38]), 3e38);
+    assert_eq!(mean_f32(&[f32::MAX; 1000]), f32::MAX);
+    assert_eq!(mean_f64(&[1e308, 1e308]), 1e308);
+    assert_eq!(mean_f64(&[f64::MAX, f64::MAX, -f64::MAX]), f64::MAX / 3.0);
+    assert_eq!(mean_f64(&[-f64::MAX; 5]), -f64::MAX);
+}
+
+#[test]
+fn cancellation_of_huge_values() {
+    assert_eq!(mean_f64(&[2f64.powi(100), 1.0, -2f64.powi(100)]), 1.0 / 3.0);
+    assert_eq!(mean_f32(&[2f32.powi(100), 1.0, -2f32.powi(100)]), 1.0f32 / 3.0);
+}
+
+#[test]
+fn special_values() {
+    let nan32 = [1.0, f32::NAN, 2.0];
+    assert!(mean_f32(&nan32).is_nan());
+    assert!(mean_f32(&[f32::INFINITY, 1.0, f32::NEG_INFINITY]).is_nan());
+    assert_eq!(mean_f32(&[f32::INFINITY, 1.0, 2.0]), f32::INFINITY);
+    assert_eq!(mean_f32(&[-3e38, f32::NEG_INFINITY, -3e38]), f32::NEG_INFINITY);
+    assert!(mean_f64(&[1.0, f64::NAN]).is_nan());
+    assert!(mean_f64(&[f64::INFINITY, f64::NEG_INFINITY]).is_nan());
+    assert_eq!(mean_f64(&[f64::INFINITY, 5.0]), f64::INFINITY);
+    // An overflowing finite part must not turn +inf into NaN.
+    assert_eq!(mean_f64(&[f64::INFINITY, -f64::MAX, -f64::MAX]), f64::INFINITY);
+    assert!(mean_f64(&[f64::NAN, f64::MAX, f64::MAX]).is_nan());
+}
+
+#[test]
+fn empty_is_nan() {
+    assert!(mean_f32(&[]).is_nan());
+    assert!(mean_f64(&[]).is_nan());
+}
+
+#[test]
+fn subnormals() {
+    let tiny = f64::from_bits(1);
+    assert_eq!(mean_f64(&[tiny, 3.0 * tiny]), 2.0 * tiny);
+    let tiny32 = f32::from_bits(1);
+    assert_eq!(mean_f32(&[tiny32, 3.0 * tiny32]), 2.0 * tiny32);
+}
