@@ -16,32 +16,58 @@
 pub mod exact;
 pub mod ffi;
 pub mod kernels;
+pub mod parallel;
 
 use exact::ExactSum;
-use kernels::DoubleDouble;
+use kernels::{DoubleDouble, Level};
 
 /// The mean of `xs`, accumulated in f64 (and better): within one ulp of the exact mean.
-/// NaN for an empty slice.
+/// NaN for an empty slice. One thread.
 pub fn mean_f32(xs: &[f32]) -> f32 {
+    mean_f32_threads(xs, 1)
+}
+
+/// [`mean_f32`] on up to `threads` threads (0: `NPMEAN_NUM_THREADS` or every CPU); arrays too
+/// small to gain from threads use fewer, down to one.
+pub fn mean_f32_threads(xs: &[f32], threads: usize) -> f32 {
+    mean_f32_using(xs, threads, Level::selected())
+}
+
+/// [`mean_f32_threads`] with the kernels of a given SIMD level (one the CPU lacks runs the
+/// portable kernel): for tests and benchmarks.
+pub fn mean_f32_using(xs: &[f32], threads: usize, level: Level) -> f32 {
     if xs.is_empty() {
         return f32::NAN;
     }
-    let sum = kernels::sum_f32(xs);
-    if !sum.hi.is_finite() {
-        // f32 values cannot overflow an f64 sum, so this is an infinity or NaN from the input,
-        // and f64 arithmetic has already combined them by IEEE rules (inf + -inf = NaN).
-        return sum.hi as f32;
+    let sum = parallel::sum(xs, threads, |part| kernels::sum_f32_at(level, part));
+    if !sum.is_finite() {
+        // An infinity or NaN in the input: f32 values cannot overflow an f64 sum. The error
+        // terms of the double-double are NaN by now, but a plain f64 sum combines the special
+        // values by IEEE rules (NaN wins; inf + -inf is NaN; else the infinity).
+        return kernels::plain_sum_f32(xs) as f32;
     }
     divide(sum, xs.len()) as f32
 }
 
 /// The mean of `xs`, accumulated in double-double: within one ulp of the exact mean.
-/// NaN for an empty slice.
+/// NaN for an empty slice. One thread.
 pub fn mean_f64(xs: &[f64]) -> f64 {
+    mean_f64_threads(xs, 1)
+}
+
+/// [`mean_f64`] on up to `threads` threads (0: `NPMEAN_NUM_THREADS` or every CPU); arrays too
+/// small to gain from threads use fewer, down to one.
+pub fn mean_f64_threads(xs: &[f64], threads: usize) -> f64 {
+    mean_f64_using(xs, threads, Level::selected())
+}
+
+/// [`mean_f64_threads`] with the kernels of a given SIMD level (one the CPU lacks runs the
+/// portable kernel): for tests and benchmarks.
+pub fn mean_f64_using(xs: &[f64], threads: usize, level: Level) -> f64 {
     if xs.is_empty() {
         return f64::NAN;
     }
-    let sum = kernels::sum_f64(xs);
+    let sum = parallel::sum(xs, threads, |part| kernels::sum_f64_at(level, part));
     if !sum.is_finite() {
         // Either special values in the input, or finite values whose sum overflowed: the exact
         // accumulator tells them apart and never overflows.
@@ -67,6 +93,14 @@ pub fn exact_mean_f32(xs: &[f32]) -> f32 {
 /// (hi + lo) / n, with the remainder of the first division folded back in.
 fn divide(sum: DoubleDouble, n: usize) -> f64 {
     let n = n as f64;
+    // Kernels fold with TwoSum but leave lo unnormalised: |lo| may exceed ulp(hi).
+    let (hi, lo) = kernels::two_sum(sum.hi, sum.lo);
+    if hi == 0.0 {
+        // An exactly zero sum. The kernels start from -0.0, the identity of IEEE addition, so
+        // `sum.hi` is -0.0 only when every value was -0.0; the mean is then -0.0, as numpy's.
+        return if sum.hi == 0.0 { sum.hi } else { 0.0 };
+    }
+    let sum = DoubleDouble { hi, lo };
     let quotient = sum.hi / n;
     // Exact remainder of hi / quotient (an FMA computes hi - quotient * n with one rounding).
     let remainder = (-quotient).mul_add(n, sum.hi) + sum.lo;

@@ -1,11 +1,19 @@
 """npmean: the mean of a numpy array, computed by ``libmean`` (Rust) through ctypes.
 
-Public API: :func:`mean`, :func:`load_library`, :func:`library`. Everything in underscore
-modules is internal.
+Public API: :func:`mean`, :func:`simd_level`, :func:`available_simd_levels`,
+:func:`load_library`, :func:`library`. Everything in underscore modules is internal.
 """
 
 from ._lib import Library, LibraryNotFoundError
-from ._mean import library, load_library, mean
+from ._mean import available_simd_levels, library, load_library, mean, simd_level
 
-__all__ = ["Library", "LibraryNotFoundError", "library", "load_library", "mean"]
+__all__ = [
+    "Library",
+    "LibraryNotFoundError",
+    "available_simd_levels",
+    "library",
+    "load_library",
+    "mean",
+    "simd_level",
+]
 __version__ = "0.1.0"

@@ -12,6 +12,8 @@ import sys
 from pathlib import Path
 
 ENV_VAR = "NPMEAN_LIBRARY"
+SIMD_ENV_VAR = "NPMEAN_SIMD"
+SIMD_LEVELS = ("scalar", "sse2", "avx2", "avx512")  # lowest first, as in src/kernels/mod.rs
 BUILD_COMMAND = "cargo build --release"
 
 if sys.platform == "darwin":
@@ -38,11 +40,25 @@ class Library:
         self.compute_mean = self._declare("compute_mean", ctypes.c_float, ctypes.c_void_p, ctypes.c_int)
         self.mean_f32 = self._declare("mean_f32", ctypes.c_float, pointer, size)
         self.mean_f64 = self._declare("mean_f64", ctypes.c_double, pointer, size)
+        self.mean_f32_threads = self._declare("mean_f32_threads", ctypes.c_float, pointer, size, size)
+        self.mean_f64_threads = self._declare("mean_f64_threads", ctypes.c_double, pointer, size, size)
+        self.mean_simd_level = self._declare("mean_simd_level", ctypes.c_char_p)
+        self.mean_simd_best = self._declare("mean_simd_best", ctypes.c_char_p)
+        self.mean_min_bytes_per_thread = self._declare("mean_min_bytes_per_thread", ctypes.c_size_t)
+        self.mean_bench_read_f32 = self._declare("mean_bench_read_f32", ctypes.c_double, pointer, size, size)
 
     def _declare(self, name: str, restype, *argtypes):
         # A CFUNCTYPE prototype is checked once, here, instead of on every call.
         prototype = ctypes.CFUNCTYPE(restype, *argtypes)
         return prototype((name, self.cdll))
+
+    def simd_level(self) -> str:
+        """The SIMD level the library runs: scalar, sse2, avx2 or avx512."""
+        return self.mean_simd_level().decode()
+
+    def available_simd_levels(self) -> list[str]:
+        """Every level this CPU can run, lowest first (each includes the ones before it)."""
+        return list(SIMD_LEVELS[: SIMD_LEVELS.index(self.mean_simd_best().decode()) + 1])
 
     def __repr__(self) -> str:
         return f"<npmean.Library {str(self.path)!r}>"

@@ -3,28 +3,54 @@
 from __future__ import annotations
 
 import ctypes
+import operator
+import os
 import warnings
 
 import numpy as np
 
-from ._lib import Library, find_library
+from ._lib import SIMD_ENV_VAR, SIMD_LEVELS, Library, find_library
 
 _library: Library | None = None
 
 
 def library() -> Library:
     """The library in use, found by :func:`npmean._lib.find_library` on first use."""
-    global _library
-    if _library is None:
-        _library = find_library()
-    return _library
+    return _library or _use(find_library())
 
 
 def load_library(path) -> Library:
     """Use the ``libmean`` at ``path`` from now on (instead of searching for one)."""
-    global _library
-    _library = Library(path)
-    return _library
+    return _use(Library(path))
+
+
+def _use(lib: Library) -> Library:
+    global _library, _mean_f32, _mean_f64, _mean_f32_one, _mean_f64_one, _single_thread_below
+    requested = os.environ.get(SIMD_ENV_VAR, "").strip().lower()
+    if requested and requested not in SIMD_LEVELS:
+        raise ValueError(f"{SIMD_ENV_VAR}={requested!r} is not one of {', '.join(SIMD_LEVELS)}")
+    if requested and lib.simd_level() != requested:
+        warnings.warn(
+            f"{SIMD_ENV_VAR}={requested} is not available on this CPU; running {lib.simd_level()}",
+            RuntimeWarning,
+            stacklevel=3,
+        )
+    _library, _mean_f32, _mean_f64 = lib, lib.mean_f32_threads, lib.mean_f64_threads
+    _mean_f32_one, _mean_f64_one = lib.mean_f32, lib.mean_f64
+    # Below this many elements (counted as float64, so it holds for float32 too) no thread would
+    # start, and the one-thread entry points give the same answer with one argument less.
+    _single_thread_below = 2 * lib.mean_min_bytes_per_thread() // 8
+    return lib
+
+
+def simd_level() -> str:
+    """The SIMD level the kernels run: ``scalar``, ``sse2``, ``avx2`` or ``avx512``."""
+    return library().simd_level()
+
+
+def available_simd_levels() -> list[str]:
+    """The levels this CPU can run, lowest first; ``NPMEAN_SIMD`` may force any of them."""
+    return library().available_simd_levels()
 
 
 # --- The data pointer -------------------------------------------------------------------------
@@ -61,6 +87,11 @@ _SUPPORTED = "float16, float32, float64, bool and integer dtypes"
 
 # Flag bits of ndarray.flags.num (numpy's NPY_ARRAY_* constants).
 _C_CONTIGUOUS, _F_CONTIGUOUS, _ALIGNED = 0x1, 0x2, 0x100
+_CONTIGUOUS = _C_CONTIGUOUS | _F_CONTIGUOUS
+
+# The declared kernels (set when the library is loaded): with a thread count, and one-thread.
+_mean_f32 = _mean_f64 = _mean_f32_one = _mean_f64_one = None
+_single_thread_below = 0
 
 
 def _plan(dtype: np.dtype):
@@ -91,14 +122,19 @@ def _dense(a: np.ndarray, compute: np.dtype) -> np.ndarray:
         # Covers other dtypes and non-native byte order; the result is dense and aligned.
         return a.astype(compute, order="K")
     flags = a.flags.num
-    if flags & _ALIGNED and flags & (_C_CONTIGUOUS | _F_CONTIGUOUS):
+    if flags & _ALIGNED and flags & _CONTIGUOUS:
         return a
     return np.array(a, dtype=compute, order="K", copy=True)
 
 
-def _empty(result_type):
-    warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=3)
-    return result_type(np.nan)
+def _thread_count(threads) -> int:
+    """The native convention: 0 for the default, else a cap on the number of threads."""
+    if threads is None:
+        return 0
+    count = operator.index(threads)
+    if count < 1:
+        raise ValueError(f"threads must be None or a positive integer, not {threads!r}")
+    return count
 
 
 def mean(a, *, threads=None):
@@ -107,15 +143,35 @@ def mean(a, *, threads=None):
     Accepts anything ``numpy.asarray`` accepts, of dtype float16/32/64, bool or integer. Returns
     ``np.float32`` for float32 input, ``np.float16`` for float16, ``np.float64`` otherwise. An empty
     array gives NaN with ``RuntimeWarning("Mean of empty slice")``, as numpy does.
+
+    ``threads``: at most this many threads (default: ``NPMEAN_NUM_THREADS``, else every CPU).
+    Arrays under 2 MiB per thread use fewer; small arrays never start a thread.
     """
-    lib = library()
     arr = a if isinstance(a, np.ndarray) else np.asarray(a)
+    dtype = arr.dtype
+    # The common case in as few Python operations as each costs here (~20-80 ns): a small,
+    # aligned, contiguous native float32/float64 array, default threads, passed as it is to the
+    # two-argument kernel (each ctypes argument costs ~40 ns). Builtin dtypes are singletons;
+    # another dtype object equal to these takes the general path, which gives the same answer.
+    if threads is None and (dtype is _F32 or dtype is _F64) and _library is not None:
+        flags = arr.flags.num
+        n = arr.size
+        if flags & _ALIGNED and flags & _CONTIGUOUS and 0 < n < _single_thread_below:
+            pointer = _read_pointer(id(arr) + _DATA_OFFSET).value if _DATA_OFFSET else arr.ctypes.data
+            if dtype is _F32:
+                return np.float32(_mean_f32_one(pointer, n))
+            return np.float64(_mean_f64_one(pointer, n))
+    return _general(arr, _thread_count(threads))
+
+
+def _general(arr: np.ndarray, count: int):
+    if _library is None:
+        library()
     compute, result_type = _plan(arr.dtype)
-    n = arr.size
-    if n == 0:
-        return _empty(result_type)
-    arr = _dense(arr, compute)
-    n = arr.size
-    kernel = lib.mean_f32 if compute is _F32 else lib.mean_f64
-    # `arr` is a local: it (and any converted copy) stays alive until the call returns.
-    return result_type(kernel(_data_pointer(arr), n))
+    if arr.size == 0:
+        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=3)
+        return result_type(np.nan)
+    dense = _dense(arr, compute)
+    kernel = _mean_f32 if compute is _F32 else _mean_f64
+    # `dense` is a local: it (and any converted copy) stays alive until the call returns.
+    return result_type(kernel(_data_pointer(dense), dense.size, count))

@@ -1,12 +1,22 @@
 //! Summation kernels: each turns a slice into an unevaluated double-double sum.
 //!
-//! `portable` is the reference implementation that compiles everywhere; it is also the naive
-//! twin the vector kernels are tested against.
+//! - `portable`: scalar code that compiles everywhere; the naive twin the vector kernels are
+//!   tested against.
+//! - `generic`: the vector algorithms, written once over a vector-of-f64 trait.
+//! - `x86_64`: that algorithm instantiated for SSE2, AVX2 and AVX-512.
+//!
+//! The level is chosen once, on first use, and cached: the best the CPU has, or the one the
+//! environment variable `NPMEAN_SIMD` names (`scalar`, `sse2`, `avx2`, `avx512`). A level the
+//! CPU lacks falls back to the best level below it; an unknown name is ignored.
 
+mod generic;
 pub mod portable;
+#[cfg(target_arch = "x86_64")]
+mod x86_64;
 
-/// An unevaluated sum `hi + lo` with `|lo| <= ulp(hi) / 2` after [`DoubleDouble::add`]:
-/// about 106 bits of a partial sum.
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// An unevaluated sum `hi + lo`: about 106 bits of a partial sum.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub struct DoubleDouble {
     pub hi: f64,
@@ -14,7 +24,9 @@ pub struct DoubleDouble {
 }
 
 impl DoubleDouble {
-    pub const ZERO: DoubleDouble = DoubleDouble { hi: 0.0, lo: 0.0 };
+    /// The empty sum. -0.0 is the identity of IEEE addition, so a sum of only -0.0 stays -0.0
+    /// (as a sequential sum would), while any other value replaces it.
+    pub const NEGATIVE_ZERO: DoubleDouble = DoubleDouble { hi: -0.0, lo: -0.0 };
 
     /// Adds `x`, keeping the rounding error of the high part (Knuth's TwoSum).
     #[inline(always)]
@@ -28,6 +40,10 @@ impl DoubleDouble {
     pub fn add(self, other: DoubleDouble) -> DoubleDouble {
         let (hi, err) = two_sum(self.hi, other.hi);
         let lo = err + self.lo + other.lo;
+        if lo == 0.0 {
+            // Nothing to renormalise; and hi + (+0.0) would turn a -0.0 sum into +0.0.
+            return DoubleDouble { hi, lo };
+        }
         let (hi, lo) = fast_two_sum(hi, lo);
         DoubleDouble { hi, lo }
     }
@@ -53,12 +69,155 @@ fn fast_two_sum(a: f64, b: f64) -> (f64, f64) {
     (s, b - (s - a))
 }
 
-/// Sum of `xs`, each converted to f64 exactly; partial sums rounded to f64 within blocks.
+/// An instruction-set level, lowest first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[repr(u8)]
+pub enum Level {
+    Scalar = 1,
+    Sse2 = 2,
+    Avx2 = 3,
+    Avx512 = 4,
+}
+
+impl Level {
+    pub const ALL: [Level; 4] = [Level::Scalar, Level::Sse2, Level::Avx2, Level::Avx512];
+
+    /// The name `NPMEAN_SIMD` takes and `mean_simd_level` reports.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Level::Scalar => "scalar",
+            Level::Sse2 => "sse2",
+            Level::Avx2 => "avx2",
+            Level::Avx512 => "avx512",
+        }
+    }
+
+    /// The same name, NUL-terminated for C.
+    pub(crate) const fn c_name(self) -> &'static std::ffi::CStr {
+        match self {
+            Level::Scalar => c"scalar",
+            Level::Sse2 => c"sse2",
+            Level::Avx2 => c"avx2",
+            Level::Avx512 => c"avx512",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Level> {
+        Level::ALL.into_iter().find(|level| level.name().eq_ignore_ascii_case(name.trim()))
+    }
+
+    /// Whether this CPU can run the level.
+    pub fn is_available(self) -> bool {
+        match self {
+            Level::Scalar => true,
+            #[cfg(target_arch = "x86_64")]
+            Level::Sse2 => true, // part of x86_64
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+            #[cfg(target_arch = "x86_64")]
+            Level::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            #[cfg(not(target_arch = "x86_64"))]
+            _ => false,
+        }
+    }
+
+    /// Every level this CPU can run, lowest first.
+    pub fn available() -> impl Iterator<Item = Level> {
+        Level::ALL.into_iter().filter(|level| level.is_available())
+    }
+
+    /// The best level this CPU can run.
+    pub fn best() -> Level {
+        Level::available().last().unwrap_or(Level::Scalar)
+    }
+
+    /// The level in use: chosen on first call, then cached.
+    pub fn selected() -> Level {
+        match SELECTED.load(Ordering::Relaxed) {
+            1 => Level::Scalar,
+            2 => Level::Sse2,
+            3 => Level::Avx2,
+            4 => Level::Avx512,
+            _ => select(),
+        }
+    }
+}
+
+/// 0 until the first call; then the selected level's discriminant. Racing first calls compute
+/// the same value, so a plain store is enough.
+static SELECTED: AtomicU8 = AtomicU8::new(0);
+
+#[cold]
+fn select() -> Level {
+    let requested = std::env::var("NPMEAN_SIMD").ok().and_then(|name| Level::from_name(&name));
+    let level = match requested {
+        Some(wanted) => Level::available().filter(|&l| l <= wanted).last().unwrap_or(Level::Scalar),
+        None => Level::best(),
+    };
+    SELECTED.store(level as u8, Ordering::Relaxed);
+    level
+}
+
+/// Sum of f32 values, each converted to f64 exactly; plain f64 lane sums folded into a
+/// double-double every few hundred adds. Uses the selected level.
 pub fn sum_f32(xs: &[f32]) -> DoubleDouble {
+    sum_f32_at(Level::selected(), xs)
+}
+
+/// Sum of f64 values in double-double. Uses the selected level.
+pub fn sum_f64(xs: &[f64]) -> DoubleDouble {
+    sum_f64_at(Level::selected(), xs)
+}
+
+/// [`sum_f32`] at a given level; a level this CPU lacks runs the portable kernel.
+pub fn sum_f32_at(level: Level, xs: &[f32]) -> DoubleDouble {
+    #[cfg(target_arch = "x86_64")]
+    if level.is_available() {
+        // SAFETY: each arm's feature was just detected on this CPU.
+        unsafe {
+            match level {
+                Level::Avx512 => return x86_64::sum_f32_avx512(xs),
+                Level::Avx2 => return x86_64::sum_f32_avx2(xs),
+                Level::Sse2 => return x86_64::sum_f32_sse2(xs),
+                Level::Scalar => {}
+            }
+        }
+    }
     portable::sum_f32(xs)
 }
 
-/// Sum of `xs` accumulated in double-double.
-pub fn sum_f64(xs: &[f64]) -> DoubleDouble {
+/// [`sum_f64`] at a given level; a level this CPU lacks runs the portable kernel.
+pub fn sum_f64_at(level: Level, xs: &[f64]) -> DoubleDouble {
+    #[cfg(target_arch = "x86_64")]
+    if level.is_available() {
+        // SAFETY: each arm's feature was just detected on this CPU.
+        unsafe {
+            match level {
+                Level::Avx512 => return x86_64::sum_f64_avx512(xs),
+                Level::Avx2 => return x86_64::sum_f64_avx2(xs),
+                Level::Sse2 => return x86_64::sum_f64_sse2(xs),
+                Level::Scalar => {}
+            }
+        }
+    }
     portable::sum_f64(xs)
+}
+
+/// The benchmark's read probe: f32 values converted and added in plain f64 lanes at the
+/// selected level, with none of the accuracy work. Not a mean; a measure of the memory limit.
+pub fn plain_sum_f32(xs: &[f32]) -> f64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let level = Level::selected();
+        // SAFETY: the selected level is available on this CPU (see `select`).
+        unsafe {
+            match level {
+                Level::Avx512 => return x86_64::plain_sum_f32_avx512(xs),
+                Level::Avx2 => return x86_64::plain_sum_f32_avx2(xs),
+                Level::Sse2 => return x86_64::plain_sum_f32_sse2(xs),
+                Level::Scalar => {}
+            }
+        }
+    }
+    xs.iter().map(|&x| f64::from(x)).sum()
 }

@@ -1,34 +1,25 @@
-//! Scalar kernels: correct on every target, and the reference for the vector ones.
+//! Scalar kernels: correct on every target, and the naive twins of the vector kernels.
 //!
-//! They use the same structure as the vector kernels (independent lanes, blocks folded into a
-//! double-double) so that their error bounds are the same, but nothing here needs a CPU feature.
+//! Same error structure as the vector kernels (plain f64 lane sums for f32 input, folded into a
+//! double-double every `FOLD_EVERY` adds per lane; TwoSum on every add for f64 input), in the
+//! plainest code.
 
 use super::DoubleDouble;
 
-/// Independent accumulators: enough to hide the latency of a floating-point add.
 const LANES: usize = 8;
-/// Elements per lane before a lane's plain f64 sum is folded into the double-double total.
-/// Rounding error in a block is at most `BLOCK_PER_LANE * 2^-53 * sum(|x|)` of that block.
-pub const BLOCK_PER_LANE: usize = 256;
+/// Adds per lane between folds; the vector kernels use the same bound.
+const FOLD_EVERY: usize = 256;
 
 /// f32 values summed in f64: each conversion is exact, each lane add rounds to f64 (29 bits
-/// more than the input has), and each block's lanes are folded into a double-double.
+/// more than the input has), and every block's lanes are folded into a double-double.
 pub fn sum_f32(xs: &[f32]) -> DoubleDouble {
-    let mut total = DoubleDouble::ZERO;
-    for block in xs.chunks(LANES * BLOCK_PER_LANE) {
-        let mut lanes = [0f64; LANES];
-        let mut groups = block.chunks_exact(LANES);
-        for group in &mut groups {
-            for (lane, &x) in lanes.iter_mut().zip(group) {
-                *lane += f64::from(x);
-            }
+    let mut total = DoubleDouble::NEGATIVE_ZERO;
+    for block in xs.chunks(LANES * FOLD_EVERY) {
+        let mut lanes = [-0.0f64; LANES];
+        for (i, &x) in block.iter().enumerate() {
+            lanes[i % LANES] += f64::from(x);
         }
-        for (lane, &x) in lanes.iter_mut().zip(groups.remainder()) {
-            *lane += f64::from(x);
-        }
-        for lane in lanes {
-            total = total.add_f64(lane);
-        }
+        total = lanes.into_iter().fold(total, DoubleDouble::add_f64);
     }
     total
 }
@@ -36,15 +27,9 @@ pub fn sum_f32(xs: &[f32]) -> DoubleDouble {
 /// f64 values summed in double-double: every add keeps its rounding error (TwoSum), so the
 /// result is off by at most about `n * 2^-106 * sum(|x|)`.
 pub fn sum_f64(xs: &[f64]) -> DoubleDouble {
-    let mut lanes = [DoubleDouble::ZERO; LANES];
-    let mut groups = xs.chunks_exact(LANES);
-    for group in &mut groups {
-        for (lane, &x) in lanes.iter_mut().zip(group) {
-            *lane = lane.add_f64(x);
-        }
+    let mut lanes = [DoubleDouble::NEGATIVE_ZERO; LANES];
+    for (i, &x) in xs.iter().enumerate() {
+        lanes[i % LANES] = lanes[i % LANES].add_f64(x);
     }
-    for (lane, &x) in lanes.iter_mut().zip(groups.remainder()) {
-        *lane = lane.add_f64(x);
-    }
-    lanes.into_iter().fold(DoubleDouble::ZERO, DoubleDouble::add)
+    lanes.into_iter().fold(DoubleDouble::NEGATIVE_ZERO, DoubleDouble::add)
 }

@@ -1,0 +1,53 @@
+//! AVX2: four f64 lanes (the conversions and adds are AVX; AVX2 names the level).
+
+use core::arch::x86_64::*;
+
+use crate::kernels::DoubleDouble;
+use crate::kernels::generic::F64Lanes;
+
+#[derive(Clone, Copy)]
+pub(crate) struct Avx2(__m256d);
+
+impl F64Lanes for Avx2 {
+    const LANES: usize = 4;
+
+    #[inline(always)]
+    unsafe fn negative_zero() -> Self {
+        // SAFETY: the caller runs on a CPU with AVX.
+        Avx2(unsafe { _mm256_set1_pd(-0.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn load(xs: &[f64]) -> Self {
+        debug_assert!(xs.len() >= Self::LANES);
+        // SAFETY: AVX is present (caller) and `xs` holds at least 4 values; unaligned load.
+        Avx2(unsafe { _mm256_loadu_pd(xs.as_ptr()) })
+    }
+
+    #[inline(always)]
+    unsafe fn load_widened(xs: &[f32]) -> Self {
+        debug_assert!(xs.len() >= Self::LANES);
+        // SAFETY: AVX is present (caller) and `xs` holds at least 4 values; unaligned load.
+        Avx2(unsafe { _mm256_cvtps_pd(_mm_loadu_ps(xs.as_ptr())) })
+    }
+
+    #[inline(always)]
+    unsafe fn add(self, other: Self) -> Self {
+        // SAFETY: the caller runs on a CPU with AVX.
+        Avx2(unsafe { _mm256_add_pd(self.0, other.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn sub(self, other: Self) -> Self {
+        // SAFETY: the caller runs on a CPU with AVX.
+        Avx2(unsafe { _mm256_sub_pd(self.0, other.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn fold_into(self, total: DoubleDouble) -> DoubleDouble {
+        let mut lanes = [0.0; 4];
+        // SAFETY: AVX is present (caller); `lanes` has room for 4 values; unaligned store.
+        unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), self.0) };
+        lanes.into_iter().fold(total, DoubleDouble::add_f64)
+    }
+}

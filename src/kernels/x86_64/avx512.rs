@@ -1,0 +1,53 @@
+//! AVX-512F: eight f64 lanes.
+
+use core::arch::x86_64::*;
+
+use crate::kernels::DoubleDouble;
+use crate::kernels::generic::F64Lanes;
+
+#[derive(Clone, Copy)]
+pub(crate) struct Avx512(__m512d);
+
+impl F64Lanes for Avx512 {
+    const LANES: usize = 8;
+
+    #[inline(always)]
+    unsafe fn negative_zero() -> Self {
+        // SAFETY: the caller runs on a CPU with AVX-512F.
+        Avx512(unsafe { _mm512_set1_pd(-0.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn load(xs: &[f64]) -> Self {
+        debug_assert!(xs.len() >= Self::LANES);
+        // SAFETY: AVX-512F is present (caller) and `xs` holds at least 8 values; unaligned load.
+        Avx512(unsafe { _mm512_loadu_pd(xs.as_ptr()) })
+    }
+
+    #[inline(always)]
+    unsafe fn load_widened(xs: &[f32]) -> Self {
+        debug_assert!(xs.len() >= Self::LANES);
+        // SAFETY: AVX-512F is present (caller) and `xs` holds at least 8 values; unaligned load.
+        Avx512(unsafe { _mm512_cvtps_pd(_mm256_loadu_ps(xs.as_ptr())) })
+    }
+
+    #[inline(always)]
+    unsafe fn add(self, other: Self) -> Self {
+        // SAFETY: the caller runs on a CPU with AVX-512F.
+        Avx512(unsafe { _mm512_add_pd(self.0, other.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn sub(self, other: Self) -> Self {
+        // SAFETY: the caller runs on a CPU with AVX-512F.
+        Avx512(unsafe { _mm512_sub_pd(self.0, other.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn fold_into(self, total: DoubleDouble) -> DoubleDouble {
+        let mut lanes = [0.0; 8];
+        // SAFETY: AVX-512F is present (caller); `lanes` has room for 8 values; unaligned store.
+        unsafe { _mm512_storeu_pd(lanes.as_mut_ptr(), self.0) };
+        lanes.into_iter().fold(total, DoubleDouble::add_f64)
+    }
+}

@@ -1,0 +1,42 @@
+//! x86_64 instantiations of the generic kernels, one per instruction-set level. Each entry
+//! point enables its level with `#[target_feature]`; the dispatcher in `kernels/mod.rs` calls
+//! one only after runtime detection has found the level on this CPU.
+
+mod avx2;
+mod avx512;
+mod sse2;
+
+use super::DoubleDouble;
+use super::generic;
+
+macro_rules! entry_points {
+    ($feature:literal, $vector:ty, $sum_f32:ident, $sum_f64:ident, $plain_f32:ident) => {
+        /// # Safety
+        #[doc = concat!("The CPU must support `", $feature, "`.")]
+        #[target_feature(enable = $feature)]
+        pub(super) unsafe fn $sum_f32(xs: &[f32]) -> DoubleDouble {
+            // SAFETY: the caller checked the feature; the target_feature makes it usable here.
+            unsafe { generic::sum_f32::<$vector>(xs) }
+        }
+
+        /// # Safety
+        #[doc = concat!("The CPU must support `", $feature, "`.")]
+        #[target_feature(enable = $feature)]
+        pub(super) unsafe fn $sum_f64(xs: &[f64]) -> DoubleDouble {
+            // SAFETY: the caller checked the feature; the target_feature makes it usable here.
+            unsafe { generic::sum_f64::<$vector>(xs) }
+        }
+
+        /// # Safety
+        #[doc = concat!("The CPU must support `", $feature, "`.")]
+        #[target_feature(enable = $feature)]
+        pub(super) unsafe fn $plain_f32(xs: &[f32]) -> f64 {
+            // SAFETY: the caller checked the feature; the target_feature makes it usable here.
+            unsafe { generic::plain_sum_f32::<$vector>(xs) }
+        }
+    };
+}
+
+entry_points!("sse2", sse2::Sse2, sum_f32_sse2, sum_f64_sse2, plain_sum_f32_sse2);
+entry_points!("avx2", avx2::Avx2, sum_f32_avx2, sum_f64_avx2, plain_sum_f32_avx2);
+entry_points!("avx512f", avx512::Avx512, sum_f32_avx512, sum_f64_avx512, plain_sum_f32_avx512);

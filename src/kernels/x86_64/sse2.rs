@@ -1,0 +1,54 @@
+//! SSE2 (the x86_64 baseline): two f64 lanes.
+
+use core::arch::x86_64::*;
+
+use crate::kernels::DoubleDouble;
+use crate::kernels::generic::F64Lanes;
+
+#[derive(Clone, Copy)]
+pub(crate) struct Sse2(__m128d);
+
+impl F64Lanes for Sse2 {
+    const LANES: usize = 2;
+
+    #[inline(always)]
+    unsafe fn negative_zero() -> Self {
+        // SAFETY: SSE2 is part of x86_64.
+        Sse2(unsafe { _mm_set1_pd(-0.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn load(xs: &[f64]) -> Self {
+        debug_assert!(xs.len() >= Self::LANES);
+        // SAFETY: SSE2 is part of x86_64; the caller passes at least 2 values; unaligned load.
+        Sse2(unsafe { _mm_loadu_pd(xs.as_ptr()) })
+    }
+
+    #[inline(always)]
+    unsafe fn load_widened(xs: &[f32]) -> Self {
+        debug_assert!(xs.len() >= Self::LANES);
+        // SAFETY: SSE2 is part of x86_64; the caller passes at least 2 values (8 bytes), and
+        // _mm_loadl_epi64 reads 8 bytes unaligned.
+        Sse2(unsafe { _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64(xs.as_ptr().cast()))) })
+    }
+
+    #[inline(always)]
+    unsafe fn add(self, other: Self) -> Self {
+        // SAFETY: SSE2 is part of x86_64.
+        Sse2(unsafe { _mm_add_pd(self.0, other.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn sub(self, other: Self) -> Self {
+        // SAFETY: SSE2 is part of x86_64.
+        Sse2(unsafe { _mm_sub_pd(self.0, other.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn fold_into(self, total: DoubleDouble) -> DoubleDouble {
+        let mut lanes = [0.0; 2];
+        // SAFETY: SSE2 is part of x86_64; `lanes` has room for 2 values; unaligned store.
+        unsafe { _mm_storeu_pd(lanes.as_mut_ptr(), self.0) };
+        lanes.into_iter().fold(total, DoubleDouble::add_f64)
+    }
+}

@@ -1,0 +1,173 @@
+//! Every SIMD level this CPU has against the portable (naive) kernels: every length 0..=300 at
+//! several alignments, block boundaries, special values, and every thread count.
+
+mod common;
+
+use common::*;
+use mean::kernels::{DoubleDouble, Level, portable, sum_f32_at, sum_f64_at, two_sum};
+use mean::{exact_mean_f32, exact_mean_f64, mean_f32_using, mean_f64_using};
+
+fn levels() -> Vec<Level> {
+    let levels: Vec<Level> = Level::available().collect();
+    assert!(levels.contains(&Level::Scalar));
+    #[cfg(target_arch = "x86_64")]
+    assert!(levels.contains(&Level::Sse2));
+    levels
+}
+
+/// A double-double as one normalised pair, so that two sums of the same exact value compare
+/// equal whatever split between hi and lo they had.
+fn normalised(sum: DoubleDouble) -> (f64, f64) {
+    two_sum(sum.hi, sum.lo)
+}
+
+/// Values whose every partial sum is exact in f64 (multiples of 2^-8 below 2^20, few of them),
+/// so any order of addition gives the same sum: the vector kernels must equal the naive one.
+fn exactly_summable(n: usize, seed: u64) -> Vec<f64> {
+    let mut rng = Rng::new(seed);
+    (0..n).map(|_| ((rng.next_u64() % (1 << 28)) as f64 - (1 << 27) as f64) / 256.0).collect()
+}
+
+#[test]
+fn f32_kernels_equal_the_naive_kernel_on_exact_data() {
+    for level in levels() {
+        for n in 0..=300 {
+            let values: Vec<f32> = exactly_summable(n, n as u64).into_iter().map(|x| x as f32).collect();
+            let naive = normalised(portable::sum_f32(&values));
+            for offset in [0, 1, 2, 3, 5, 7, 15] {
+                let data = Aligned::new(&values, offset);
+                let got = normalised(sum_f32_at(level, data.as_slice()));
+                assert_eq!(got, naive, "{level:?} n={n} offset={offset}");
+            }
+        }
+    }
+}
+
+#[test]
+fn f64_kernels_equal_the_naive_kernel_on_exact_data() {
+    for level in levels() {
+        for n in 0..=300 {
+            let values = exactly_summable(n, n as u64 + 1000);
+            let naive = normalised(portable::sum_f64(&values));
+            for offset in [0, 1, 2, 3, 5, 7] {
+                let data = Aligned::new(&values, offset);
+                let got = normalised(sum_f64_at(level, data.as_slice()));
+                assert_eq!(got, naive, "{level:?} n={n} offset={offset}");
+            }
+        }
+    }
+}
+
+#[test]
+fn every_level_within_one_ulp_of_exact_at_every_length() {
+    for level in levels() {
+        for kind in KINDS {
+            for n in 1..=300 {
+                let values = data_f32(kind, n, n as u64 + 7);
+                let exact = exact_mean_f32(&values);
+                for offset in [0, 3, 9] {
+                    let data = Aligned::new(&values, offset);
+                    let got = mean_f32_using(data.as_slice(), 1, level);
+                    assert!(ulps_f32(got, exact) <= 1, "{level:?} {kind} n={n} offset={offset}: {got} vs {exact}");
+                }
+                let values = data_f64(kind, n, n as u64 + 7);
+                let exact = exact_mean_f64(&values);
+                for offset in [0, 3, 5] {
+                    let data = Aligned::new(&values, offset);
+                    let got = mean_f64_using(data.as_slice(), 1, level);
+                    assert!(ulps_f64(got, exact) <= 1, "{level:?} {kind} n={n} offset={offset}: {got} vs {exact}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn block_boundaries_and_large_lengths() {
+    // The f32 kernels fold every 256 adds per lane: lengths around multiples of those blocks.
+    let lengths = [2047, 2048, 2049, 16_383, 16_384, 16_385, 32_768 + 17, 131_072 * 3 + 5, 1_000_001];
+    for level in levels() {
+        for &n in &lengths {
+            let values = data_f32("normal", n, 3);
+            assert!(ulps_f32(mean_f32_using(&values, 1, level), exact_mean_f32(&values)) <= 1, "{level:?} n={n}");
+            let exact_data: Vec<f32> = exactly_summable(n, 5).into_iter().map(|x| x as f32).collect();
+            assert_eq!(normalised(sum_f32_at(level, &exact_data)), normalised(portable::sum_f32(&exact_data)));
+            let values = data_f64("wide", n, 3);
+            assert!(ulps_f64(mean_f64_using(&values, 1, level), exact_mean_f64(&values)) <= 1, "{level:?} n={n}");
+        }
+    }
+}
+
+#[test]
+fn special_values_at_every_level_and_position() {
+    for level in levels() {
+        for n in [1, 7, 8, 9, 33, 300] {
+            for position in [0, n / 2, n - 1] {
+                let mut xs = vec![1.5f32; n];
+                xs[position] = f32::INFINITY;
+                assert_eq!(mean_f32_using(&xs, 1, level), f32::INFINITY, "{level:?} n={n}");
+                xs[position] = f32::NAN;
+                assert!(mean_f32_using(&xs, 1, level).is_nan(), "{level:?} n={n}");
+                let mut ys = vec![-2.5f64; n];
+                ys[position] = f64::NEG_INFINITY;
+                assert_eq!(mean_f64_using(&ys, 1, level), f64::NEG_INFINITY, "{level:?} n={n}");
+                ys[position] = f64::NAN;
+                assert!(mean_f64_using(&ys, 1, level).is_nan(), "{level:?} n={n}");
+            }
+        }
+    }
+}
+
+#[test]
+fn negative_zeros_stay_negative_like_numpy() {
+    for level in levels() {
+        for n in [1, 5, 64, 1000] {
+            assert_eq!(mean_f32_using(&vec![-0.0f32; n], 1, level).to_bits(), (-0.0f32).to_bits());
+            assert_eq!(mean_f64_using(&vec![-0.0f64; n], 1, level).to_bits(), (-0.0f64).to_bits());
+            let mut mixed = vec![-0.0f64; n];
+            mixed[n / 2] = 0.0;
+            assert_eq!(mean_f64_using(&mixed, 1, level).to_bits(), 0.0f64.to_bits());
+        }
+    }
+}
+
+#[test]
+fn every_thread_count_is_within_one_ulp_and_repeatable() {
+    // Large enough that up to four threads really start (2 MiB per thread at least).
+    let values32 = data_f32("normal", 5_000_000, 11);
+    let values64 = data_f64("mixed_sign", 2_500_000, 11);
+    let exact32 = exact_mean_f32(&values32);
+    let exact64 = exact_mean_f64(&values64);
+    for level in levels() {
+        for threads in 0..=4 {
+            let got32 = mean_f32_using(&values32, threads, level);
+            let got64 = mean_f64_using(&values64, threads, level);
+            assert!(ulps_f32(got32, exact32) <= 1, "{level:?} threads={threads}");
+            assert!(ulps_f64(got64, exact64) <= 1, "{level:?} threads={threads}");
+            assert_eq!(got32.to_bits(), mean_f32_using(&values32, threads, level).to_bits());
+            assert_eq!(got64.to_bits(), mean_f64_using(&values64, threads, level).to_bits());
+        }
+    }
+}
+
+#[test]
+fn thread_counts_follow_the_size_threshold() {
+    use mean::parallel::{MIN_BYTES_PER_THREAD, threads_for};
+    let small = vec![0f32; MIN_BYTES_PER_THREAD / 4];
+    assert_eq!(threads_for(&small, 8), 1);
+    let big = vec![0f32; 3 * MIN_BYTES_PER_THREAD / 4];
+    assert_eq!(threads_for(&big, 8), 3);
+    assert_eq!(threads_for(&big, 2), 2);
+    assert_eq!(threads_for(&big, 1), 1);
+}
+
+#[test]
+fn the_selected_level_is_available() {
+    assert!(Level::selected().is_available());
+    assert_eq!(Level::best(), levels().last().copied().unwrap());
+    for level in Level::ALL {
+        assert_eq!(Level::from_name(level.name()), Some(level));
+    }
+    assert_eq!(Level::from_name("AVX2"), Some(Level::Avx2));
+    assert_eq!(Level::from_name("neon"), None);
+}
