@@ -9,7 +9,7 @@
 //!   handles (and the threads themselves) for the length of the call.
 //!
 //! Thread counts: 0 means the default (`NPMEAN_NUM_THREADS`, else every CPU); a number caps
-//! the threads; arrays under 2 MiB per thread use fewer, down to one. The level of SIMD is the
+//! the threads; arrays under 6 MiB per thread use fewer, down to one. The level of SIMD is the
 //! best the CPU has, unless `NPMEAN_SIMD` names a lower one.
 
 use std::ffi::c_char;

@@ -7,9 +7,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use crate::kernels::DoubleDouble;
 
-/// A thread is started only for at least this many bytes of input: starting one costs ~20 µs
-/// here, and one core sums 2 MiB in ~20-50 µs (measured with `make bench`; see the README).
-pub const MIN_BYTES_PER_THREAD: usize = 2 << 20;
+/// A thread is started only for at least this many bytes of input. Starting and joining one
+/// costs ~22 µs here; measured on the 2-core dev machine, two threads first beat one at 8-16 MB
+/// in all (f32: 0.86x at 8 MB, 0.99x at 16 MB, 1.5x at 32 MB; f64: 0.96x at 8 MB, 1.4x at
+/// 16 MB), so two threads start from 12 MB.
+pub const MIN_BYTES_PER_THREAD: usize = 6 << 20;
 
 /// 0 until first use; then the default thread count.
 static DEFAULT_THREADS: AtomicUsize = AtomicUsize::new(0);

@@ -133,9 +133,10 @@ fn negative_zeros_stay_negative_like_numpy() {
 
 #[test]
 fn every_thread_count_is_within_one_ulp_and_repeatable() {
-    // Large enough that up to four threads really start (2 MiB per thread at least).
-    let values32 = data_f32("normal", 5_000_000, 11);
-    let values64 = data_f64("mixed_sign", 2_500_000, 11);
+    // Large enough that up to four threads really start (MIN_BYTES_PER_THREAD each).
+    let per_thread = mean::parallel::MIN_BYTES_PER_THREAD;
+    let values32 = data_f32("normal", 4 * per_thread / 4 + 1001, 11);
+    let values64 = data_f64("mixed_sign", 4 * per_thread / 8 + 1001, 11);
     let exact32 = exact_mean_f32(&values32);
     let exact64 = exact_mean_f64(&values64);
     for level in levels() {

@@ -145,15 +145,18 @@ def mean(a, *, threads=None):
     array gives NaN with ``RuntimeWarning("Mean of empty slice")``, as numpy does.
 
     ``threads``: at most this many threads (default: ``NPMEAN_NUM_THREADS``, else every CPU).
-    Arrays under 2 MiB per thread use fewer; small arrays never start a thread.
+    Arrays under 6 MiB per thread use fewer; small arrays never start a thread.
     """
     arr = a if isinstance(a, np.ndarray) else np.asarray(a)
     dtype = arr.dtype
     # The common case in as few Python operations as each costs here (~20-80 ns): a small,
-    # aligned, contiguous native float32/float64 array, default threads, passed as it is to the
-    # two-argument kernel (each ctypes argument costs ~40 ns). Builtin dtypes are singletons;
+    # aligned, contiguous native float32/float64 array (too small for a second thread, so the
+    # thread count cannot matter) passed as it is to the two-argument kernel (each ctypes
+    # argument costs ~40 ns). Builtin dtypes are singletons;
     # another dtype object equal to these takes the general path, which gives the same answer.
-    if threads is None and (dtype is _F32 or dtype is _F64) and _library is not None:
+    if (dtype is _F32 or dtype is _F64) and _library is not None and (
+        threads is None or (type(threads) is int and threads > 0)
+    ):
         flags = arr.flags.num
         n = arr.size
         if flags & _ALIGNED and flags & _CONTIGUOUS and 0 < n < _single_thread_below:

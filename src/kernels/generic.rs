@@ -17,14 +17,37 @@ pub(super) trait F64Lanes: Copy {
     /// f64 lanes in one vector (also the number of f32 values one widening load takes).
     const LANES: usize;
 
+    /// Every lane `x`.
+    unsafe fn splat(x: f64) -> Self;
     /// All lanes -0.0: the identity of IEEE addition (-0 + x is x, even for x = -0).
-    unsafe fn negative_zero() -> Self;
+    #[inline(always)]
+    unsafe fn negative_zero() -> Self {
+        // SAFETY: the caller runs on a CPU with this instruction set.
+        unsafe { Self::splat(-0.0) }
+    }
     /// Loads `LANES` f64 from the start of `xs`, which must hold at least that many.
     unsafe fn load(xs: &[f64]) -> Self;
     /// Loads `LANES` f32 from the start of `xs` (at least that many), converting each exactly.
     unsafe fn load_widened(xs: &[f32]) -> Self;
     unsafe fn add(self, other: Self) -> Self;
     unsafe fn sub(self, other: Self) -> Self;
+    /// `self + other`, rounded the same way, but issued to the FMA units as
+    /// `self * one + other` where the CPU has them (`one` holds 1.0 in every lane): a CPU with
+    /// two add pipes and two FMA pipes then runs more of the double-double kernel's adds per
+    /// cycle. `one` comes from outside so that the compiler cannot fold the FMA back into an add.
+    #[inline(always)]
+    unsafe fn add_on_fma(self, other: Self, one: Self) -> Self {
+        let _ = one;
+        // SAFETY: the caller runs on a CPU with this instruction set.
+        unsafe { self.add(other) }
+    }
+    /// `self - other` on the FMA units where available (see `add_on_fma`).
+    #[inline(always)]
+    unsafe fn sub_on_fma(self, other: Self, one: Self) -> Self {
+        let _ = one;
+        // SAFETY: the caller runs on a CPU with this instruction set.
+        unsafe { self.sub(other) }
+    }
     /// Adds the lanes, each into a double-double.
     unsafe fn fold_into(self, total: DoubleDouble) -> DoubleDouble;
 }
@@ -32,20 +55,28 @@ pub(super) trait F64Lanes: Copy {
 /// Independent accumulator vectors.
 const ACCUMULATORS: usize = 8;
 /// Iterations (one load per accumulator each) between folds of the f32 kernel's lane sums into
-/// the double-double total: each lane adds at most `FOLD_EVERY` values in plain f64, so the
-/// rounding error is at most `FOLD_EVERY * 2^-53 * sum(|x|)` of the values in that stretch.
+/// the double-double total: each lane adds at most `FOLD_EVERY` values in plain f64 (at most
+/// `ACCUMULATORS` in the last block's extra accumulator), so the rounding error is at most
+/// `FOLD_EVERY * 2^-53 * sum(|x|)` of the values in that stretch.
 const FOLD_EVERY: usize = 256;
 
-/// `a + b` and its rounding error, lane by lane (Knuth's TwoSum).
+/// `a + b` and its rounding error, lane by lane (Knuth's TwoSum); `one` is 1.0 in every lane.
 #[inline(always)]
-unsafe fn two_sum<V: F64Lanes>(a: V, b: V) -> (V, V) {
+unsafe fn two_sum<V: F64Lanes>(a: V, b: V, one: V) -> (V, V) {
     // SAFETY: the caller runs on a CPU with V's instruction set.
     unsafe {
         let s = a.add(b);
-        let b_virtual = s.sub(a);
-        let a_virtual = s.sub(b_virtual);
-        (s, a.sub(a_virtual).add(b.sub(b_virtual)))
+        let b_virtual = s.sub_on_fma(a, one);
+        let a_virtual = s.sub_on_fma(b_virtual, one);
+        (s, a.sub(a_virtual).add(b.sub_on_fma(b_virtual, one)))
     }
+}
+
+/// 1.0 in every lane, opaque to the optimiser (see `F64Lanes::add_on_fma`).
+#[inline(always)]
+unsafe fn opaque_one<V: F64Lanes>() -> V {
+    // SAFETY: the caller runs on a CPU with V's instruction set.
+    unsafe { V::splat(core::hint::black_box(1.0)) }
 }
 
 /// A double-double per lane.
@@ -63,11 +94,11 @@ impl<V: F64Lanes> LaneSums<V> {
     }
 
     #[inline(always)]
-    unsafe fn add(self, x: V) -> Self {
+    unsafe fn add(self, x: V, one: V) -> Self {
         // SAFETY: the caller runs on a CPU with V's instruction set.
         unsafe {
-            let (hi, err) = two_sum(self.hi, x);
-            LaneSums { hi, lo: self.lo.add(err) }
+            let (hi, err) = two_sum(self.hi, x, one);
+            LaneSums { hi, lo: self.lo.add_on_fma(err, one) }
         }
     }
 
@@ -95,48 +126,43 @@ pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32]) -> DoubleDouble {
     // SAFETY (whole body): the caller guarantees V's instruction set; every load gets a slice
     // of at least V::LANES elements, as its comment says.
     unsafe {
+        let one = V::splat(1.0);
         let mut folded = LaneSums::<V>::new();
-        let mut blocks = xs.chunks_exact(step * FOLD_EVERY);
-        for block in &mut blocks {
+        for block in xs.chunks(step * FOLD_EVERY) {
             let mut acc = [V::negative_zero(); ACCUMULATORS];
-            for chunk in block.chunks_exact(step) {
+            let mut chunks = block.chunks_exact(step);
+            for chunk in &mut chunks {
                 for (k, a) in acc.iter_mut().enumerate() {
                     // chunk has `step` = ACCUMULATORS * LANES elements.
                     *a = a.add(V::load_widened(&chunk[k * V::LANES..]));
                 }
             }
-            folded = fold_accumulators(folded, acc);
+            // Only the last block has a remainder: fewer than ACCUMULATORS whole vectors, then
+            // one zero-padded vector, into one more accumulator.
+            let mut extra = V::negative_zero();
+            let mut vectors = chunks.remainder().chunks_exact(V::LANES);
+            for vector in &mut vectors {
+                // vector has exactly LANES elements.
+                extra = extra.add(V::load_widened(vector));
+            }
+            let tail = vectors.remainder();
+            if !tail.is_empty() {
+                let mut padded = [-0.0f32; 16];
+                padded[..tail.len()].copy_from_slice(tail);
+                // padded holds 16 >= LANES elements.
+                extra = extra.add(V::load_widened(&padded));
+            }
+            for a in acc.into_iter().chain([extra]) {
+                folded = folded.add(a, one);
+            }
         }
-        // The last partial block: whole vectors, then one zero-padded vector.
-        let rest = blocks.remainder();
-        let mut acc = [V::negative_zero(); ACCUMULATORS];
-        let mut vectors = rest.chunks_exact(V::LANES);
-        for (i, vector) in (&mut vectors).enumerate() {
-            // vector has exactly LANES elements.
-            acc[i % ACCUMULATORS] = acc[i % ACCUMULATORS].add(V::load_widened(vector));
-        }
-        let mut padded = [-0.0f32; 16];
-        let tail = vectors.remainder();
-        padded[..tail.len()].copy_from_slice(tail);
-        // padded holds 16 >= LANES elements.
-        acc[0] = acc[0].add(V::load_widened(&padded));
-        folded = fold_accumulators(folded, acc);
         folded.fold_into(DoubleDouble::NEGATIVE_ZERO)
     }
 }
 
-#[inline(always)]
-unsafe fn fold_accumulators<V: F64Lanes>(mut folded: LaneSums<V>, acc: [V; ACCUMULATORS]) -> LaneSums<V> {
-    for a in acc {
-        // SAFETY: the caller runs on a CPU with V's instruction set.
-        folded = unsafe { folded.add(a) };
-    }
-    folded
-}
-
 /// Independent double-double accumulators of the f64 kernel (each add is a 6-operation TwoSum
 /// whose critical path is one add, so fewer are needed than for the f32 kernel).
-const DD_ACCUMULATORS: usize = 4;
+const DD_ACCUMULATORS: usize = 8;
 
 /// Sum of f64 values, every add a TwoSum into double-double lanes.
 ///
@@ -148,24 +174,28 @@ pub(super) unsafe fn sum_f64<V: F64Lanes>(xs: &[f64]) -> DoubleDouble {
     // SAFETY (whole body): the caller guarantees V's instruction set; every load gets a slice
     // of at least V::LANES elements, as its comment says.
     unsafe {
+        let one = opaque_one::<V>();
         let mut acc = [LaneSums::<V>::new(); DD_ACCUMULATORS];
         let mut chunks = xs.chunks_exact(step);
         for chunk in &mut chunks {
             for (k, a) in acc.iter_mut().enumerate() {
                 // chunk has `step` = DD_ACCUMULATORS * LANES elements.
-                *a = a.add(V::load(&chunk[k * V::LANES..]));
+                *a = a.add(V::load(&chunk[k * V::LANES..]), one);
             }
         }
+        // Fewer than DD_ACCUMULATORS whole vectors, then one zero-padded vector.
         let mut vectors = chunks.remainder().chunks_exact(V::LANES);
-        for (i, vector) in (&mut vectors).enumerate() {
+        for vector in &mut vectors {
             // vector has exactly LANES elements.
-            acc[i] = acc[i].add(V::load(vector));
+            acc[0] = acc[0].add(V::load(vector), one);
         }
-        let mut padded = [-0.0f64; 8];
         let tail = vectors.remainder();
-        padded[..tail.len()].copy_from_slice(tail);
-        // padded holds 8 >= LANES elements.
-        acc[0] = acc[0].add(V::load(&padded));
+        if !tail.is_empty() {
+            let mut padded = [-0.0f64; 8];
+            padded[..tail.len()].copy_from_slice(tail);
+            // padded holds 8 >= LANES elements.
+            acc[0] = acc[0].add(V::load(&padded), one);
+        }
         acc.iter().fold(DoubleDouble::NEGATIVE_ZERO, |total, a| a.fold_into(total))
     }
 }

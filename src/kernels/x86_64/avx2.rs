@@ -12,9 +12,9 @@ impl F64Lanes for Avx2 {
     const LANES: usize = 4;
 
     #[inline(always)]
-    unsafe fn negative_zero() -> Self {
+    unsafe fn splat(x: f64) -> Self {
         // SAFETY: the caller runs on a CPU with AVX.
-        Avx2(unsafe { _mm256_set1_pd(-0.0) })
+        Avx2(unsafe { _mm256_set1_pd(x) })
     }
 
     #[inline(always)]

@@ -12,9 +12,9 @@ impl F64Lanes for Avx512 {
     const LANES: usize = 8;
 
     #[inline(always)]
-    unsafe fn negative_zero() -> Self {
+    unsafe fn splat(x: f64) -> Self {
         // SAFETY: the caller runs on a CPU with AVX-512F.
-        Avx512(unsafe { _mm512_set1_pd(-0.0) })
+        Avx512(unsafe { _mm512_set1_pd(x) })
     }
 
     #[inline(always)]
@@ -41,6 +41,19 @@ impl F64Lanes for Avx512 {
     unsafe fn sub(self, other: Self) -> Self {
         // SAFETY: the caller runs on a CPU with AVX-512F.
         Avx512(unsafe { _mm512_sub_pd(self.0, other.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn add_on_fma(self, other: Self, one: Self) -> Self {
+        // SAFETY: the caller runs on a CPU with AVX-512F (which has the 512-bit FMAs).
+        // self * 1.0 is exact, so the fused result is self + other rounded once, like an add.
+        Avx512(unsafe { _mm512_fmadd_pd(self.0, one.0, other.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn sub_on_fma(self, other: Self, one: Self) -> Self {
+        // SAFETY: as in add_on_fma: -(other * 1.0) + self, rounded once, is self - other.
+        Avx512(unsafe { _mm512_fnmadd_pd(other.0, one.0, self.0) })
     }
 
     #[inline(always)]

@@ -12,9 +12,9 @@ impl F64Lanes for Sse2 {
     const LANES: usize = 2;
 
     #[inline(always)]
-    unsafe fn negative_zero() -> Self {
+    unsafe fn splat(x: f64) -> Self {
         // SAFETY: SSE2 is part of x86_64.
-        Sse2(unsafe { _mm_set1_pd(-0.0) })
+        Sse2(unsafe { _mm_set1_pd(x) })
     }
 
     #[inline(always)]

@@ -1,0 +1,178 @@
+"""Benchmark: npmean.mean (one thread and all) against numpy.mean, the classic float loop, and
+what the machine can read, side by side in one run.
+
+    make bench                      # all sizes, writes bench-results/{results.md,gbps.png}
+    NPMEAN_BENCH_SIZES=1,1000 make bench
+    .venv/bin/python examples/bench.py --out DIR --rounds N
+
+Contenders are interleaved (a shuffled order in every round) and each is timed over a batch of
+calls long enough to measure; the table reports the median over rounds. Ratios are numpy.mean's
+time over the contender's (higher is faster). Only same-run ratios mean anything: this machine's
+memory bandwidth moves from run to run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import functools
+import os
+import platform
+import random
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "python"))
+import npmean  # noqa: E402
+
+DEFAULT_SIZES = [1, 10, 100, 1_000, 10_000, 100_000, 1_000_000, 10_000_000, 50_000_000, 100_000_000]
+
+
+def classic_library() -> ctypes.CDLL:
+    """The tutorial's loop, compiled here with plain -O2."""
+    out = ROOT / "build" / "libclassic.so"
+    source = ROOT / "examples" / "classic_mean.c"
+    if not out.exists() or out.stat().st_mtime < source.stat().st_mtime:
+        out.parent.mkdir(exist_ok=True)
+        subprocess.run(["cc", "-O2", "-shared", "-fPIC", "-o", str(out), str(source)], check=True)
+    lib = ctypes.CDLL(str(out))
+    for name, restype in (("classic_mean_f32", ctypes.c_float), ("classic_mean_f64", ctypes.c_double)):
+        fn = getattr(lib, name)
+        fn.restype, fn.argtypes = restype, [ctypes.c_void_p, ctypes.c_long]
+    return lib
+
+
+def contenders(dtype, classic, lib):
+    """name -> function of the array, for one dtype. The native baselines get the data pointer
+    the way npmean does, so that every contender pays the same small-array overhead."""
+    all_threads = os.cpu_count() or 1
+    pointer = npmean._mean._data_pointer
+    found = {
+        "numpy.mean": np.mean,
+        "npmean.mean (1 thread)": functools.partial(npmean.mean, threads=1),
+        f"npmean.mean (default: {all_threads} threads)": npmean.mean,
+    }
+    if dtype == np.float32:
+        found["classic float loop"] = lambda a: classic.classic_mean_f32(pointer(a), a.size)
+        found["read limit (1 thread)"] = lambda a: lib.mean_bench_read_f32(pointer(a), a.size, 1)
+        found[f"read limit ({all_threads} threads)"] = lambda a: lib.mean_bench_read_f32(pointer(a), a.size, all_threads)
+    else:
+        found["classic double loop"] = lambda a: classic.classic_mean_f64(pointer(a), a.size)
+    return found
+
+
+def time_batch(fn, a, number: int) -> float:
+    start = time.perf_counter_ns()
+    for _ in range(number):
+        fn(a)
+    return (time.perf_counter_ns() - start) / number / 1e9
+
+
+def measure(fns: dict, a: np.ndarray, rounds: int) -> dict[str, float]:
+    """Median seconds per call of each function, interleaved in shuffled order every round."""
+    # Calls per batch: enough for ~2 ms, judged from the slowest contender's first call.
+    probe = max(time_batch(fn, a, 1) for fn in fns.values())
+    number = max(1, min(100_000, int(2e-3 / max(probe, 1e-9))))
+    samples = {name: [] for name in fns}
+    names = list(fns)
+    for _ in range(rounds):
+        random.shuffle(names)
+        for name in names:
+            samples[name].append(time_batch(fns[name], a, number))
+    return {name: statistics.median(times) for name, times in samples.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", default=str(ROOT / "bench-results"))
+    parser.add_argument("--rounds", type=int, default=int(os.environ.get("NPMEAN_BENCH_ROUNDS", 11)))
+    args = parser.parse_args()
+    env_sizes = os.environ.get("NPMEAN_BENCH_SIZES")
+    sizes = [int(float(s)) for s in env_sizes.split(",")] if env_sizes else DEFAULT_SIZES
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+
+    lib, classic = npmean.library(), classic_library()
+    rng = np.random.default_rng(0)
+    lines = [
+        f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, {cpu_name()}; numpy {np.__version__}; "
+        f"npmean SIMD level {npmean.simd_level()}; median of {args.rounds} interleaved rounds.",
+        "",
+    ]
+    curves = {}
+    for dtype in (np.float32, np.float64):
+        fns = contenders(dtype, classic, lib)
+        lines += [f"### {np.dtype(dtype).name}", "",
+                  "| n | " + " | ".join(fns) + " |", "|---:|" + "---:|" * len(fns)]
+        for n in sizes:
+            a = rng.standard_normal(n).astype(dtype)
+            medians = measure(fns, a, args.rounds)
+            base = medians["numpy.mean"]
+            cells = []
+            for name, seconds in medians.items():
+                gbps = a.nbytes / seconds / 1e9
+                curves.setdefault((np.dtype(dtype).name, name), []).append((n, gbps))
+                ratio = "" if name == "numpy.mean" else f", {base / seconds:.2f}×"
+                cells.append(f"{format_time(seconds)}, {gbps:.1f} GB/s{ratio}")
+            lines.append(f"| {n:,} | " + " | ".join(cells) + " |")
+            print(lines[-1], flush=True)
+            del a
+        lines.append("")
+    lines.append("Each cell: median time per call, throughput, and numpy.mean's time / this time.")
+    (out / "results.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines))
+    plot(curves, out / "gbps.png")
+    print(f"\nwrote {out / 'results.md'} and {out / 'gbps.png'}")
+
+
+def format_time(seconds: float) -> str:
+    for unit, scale in (("s", 1), ("ms", 1e-3), ("µs", 1e-6)):
+        if seconds >= scale:
+            return f"{seconds / scale:.3g} {unit}"
+    return f"{seconds * 1e9:.0f} ns"
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
+def plot(curves, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    dtypes = sorted({dtype for dtype, _ in curves})
+    fig, axes = plt.subplots(1, len(dtypes), figsize=(7 * len(dtypes), 5), sharey=True)
+    for ax, dtype in zip(np.atleast_1d(axes), dtypes):
+        for (d, name), points in curves.items():
+            if d != dtype:
+                continue
+            ns, gbps = zip(*points)
+            style = "--" if name.startswith("read limit") else "-"
+            ax.plot(ns, gbps, style, marker="o", markersize=3, label=name)
+        ax.set_xscale("log")
+        ax.set_xlabel("n (elements)")
+        ax.set_title(dtype)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(fontsize=8)
+    np.atleast_1d(axes)[0].set_ylabel("GB/s (input bytes / time)")
+    fig.suptitle("npmean.mean vs numpy.mean, throughput (higher is better)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+if __name__ == "__main__":
+    main()
