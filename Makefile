@@ -43,8 +43,17 @@ test: test-rust test-python test-c test-install
 test-rust:
 	cargo test
 
+# The whole suite at the best SIMD level, then the accuracy-bearing files once per other level
+# this CPU has (NPMEAN_SIMD forces it; scalar is the portable fallback).
+PER_LEVEL_TESTS := tests/python/test_accuracy.py tests/python/test_properties.py tests/python/test_simd_threads.py
+
 test-python: build venv
 	$(VPY) -m pytest -q tests/python
+	levels=$$(PYTHONPATH=python $(VPY) -c "import npmean; print(*npmean.available_simd_levels()[:-1])"); \
+	for level in $$levels; do \
+	  echo "== NPMEAN_SIMD=$$level"; \
+	  NPMEAN_SIMD=$$level $(VPY) -m pytest -q $(PER_LEVEL_TESTS) || exit 1; \
+	done
 
 test-c: examples/c_caller
 	./examples/c_caller
@@ -61,6 +70,7 @@ test-install: venv
 
 bench: build venv
 	$(VPY) examples/bench.py
+	cargo bench --bench levels
 
 clean:
 	cargo clean

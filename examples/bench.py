@@ -105,7 +105,7 @@ def main() -> None:
         f"npmean SIMD level {npmean.simd_level()}; median of {args.rounds} interleaved rounds.",
         "",
     ]
-    curves = {}
+    curves, table = {}, {}
     for dtype in (np.float32, np.float64):
         fns = contenders(dtype, classic, lib)
         lines += [f"### {np.dtype(dtype).name}", "",
@@ -113,6 +113,7 @@ def main() -> None:
         for n in sizes:
             a = rng.standard_normal(n).astype(dtype)
             medians = measure(fns, a, args.rounds)
+            table[(np.dtype(dtype).name, n)] = medians
             base = medians["numpy.mean"]
             cells = []
             for name, seconds in medians.items():
@@ -125,10 +126,53 @@ def main() -> None:
             del a
         lines.append("")
     lines.append("Each cell: median time per call, throughput, and numpy.mean's time / this time.")
+    lines += ["", *floors(table, os.cpu_count() or 1)]
     (out / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     plot(curves, out / "gbps.png")
     print(f"\nwrote {out / 'results.md'} and {out / 'gbps.png'}")
+
+
+def floors(table, all_threads: int) -> list[str]:
+    """The performance issue's floors, read off this run's medians (sizes not run are skipped)."""
+    one, every = "npmean.mean (1 thread)", f"npmean.mean (default: {all_threads} threads)"
+    read_one, read_all = "read limit (1 thread)", f"read limit ({all_threads} threads)"
+
+    def speedup(dtype, n, name):
+        row = table[(dtype, n)]
+        return row["numpy.mean"] / row[name]
+
+    def of_limit(n, name, limit):
+        row = table[("float32", n)]
+        return row[limit] / row[name]
+
+    checks = [
+        ("float32, n = 1: npmean.mean time / numpy.mean time", ("float32", 1),
+         lambda: 1 / speedup("float32", 1, every), "<= 0.35"),
+        ("float32, n = 10^5, one thread: speed-up", ("float32", 100_000),
+         lambda: speedup("float32", 100_000, one), ">= 4.0"),
+        ("float64, n = 10^5, one thread: speed-up", ("float64", 100_000),
+         lambda: speedup("float64", 100_000, one), ">= 2.5"),
+        ("float32, n = 10^8, one thread: speed-up", ("float32", 100_000_000),
+         lambda: speedup("float32", 100_000_000, one), ">= 1.7"),
+        ("float32, n = 10^8, one thread: fraction of the read limit", ("float32", 100_000_000),
+         lambda: of_limit(100_000_000, one, read_one), ">= 0.9"),
+        ("float32, n = 10^8, all threads: speed-up", ("float32", 100_000_000),
+         lambda: speedup("float32", 100_000_000, every), ">= 2.3"),
+        ("float32, n = 10^8, all threads: fraction of the read limit", ("float32", 100_000_000),
+         lambda: of_limit(100_000_000, every, read_all), ">= 0.85"),
+        ("float64, n = 5*10^7, all threads: speed-up", ("float64", 50_000_000),
+         lambda: speedup("float64", 50_000_000, every), ">= 2.3"),
+    ]
+    out = ["### Floors (this run)", "", "| case | measured | floor | met |", "|---|---:|---:|---|"]
+    for label, key, value, floor in checks:
+        if key not in table:
+            continue
+        v = value()
+        op, target = floor.split()
+        met = v <= float(target) if op == "<=" else v >= float(target)
+        out.append(f"| {label} | {v:.2f} | {floor} | {'yes' if met else 'no'} |")
+    return out
 
 
 def format_time(seconds: float) -> str:

@@ -1,4 +1,5 @@
-//! AVX2: four f64 lanes (the conversions and adds are AVX; AVX2 names the level).
+//! AVX2 (with FMA, which every AVX2 CPU has): four f64 lanes. The conversions and adds are
+//! AVX; AVX2 names the level.
 
 use core::arch::x86_64::*;
 
@@ -41,6 +42,19 @@ impl F64Lanes for Avx2 {
     unsafe fn sub(self, other: Self) -> Self {
         // SAFETY: the caller runs on a CPU with AVX.
         Avx2(unsafe { _mm256_sub_pd(self.0, other.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn add_on_fma(self, other: Self, one: Self) -> Self {
+        // SAFETY: the caller runs on a CPU with FMA. self * 1.0 is exact, so the fused result
+        // is self + other rounded once, like an add.
+        Avx2(unsafe { _mm256_fmadd_pd(self.0, one.0, other.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn sub_on_fma(self, other: Self, one: Self) -> Self {
+        // SAFETY: as in add_on_fma: -(other * 1.0) + self, rounded once, is self - other.
+        Avx2(unsafe { _mm256_fnmadd_pd(other.0, one.0, self.0) })
     }
 
     #[inline(always)]
