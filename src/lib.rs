@@ -46,7 +46,7 @@ pub fn mean_f32_using(xs: &[f32], threads: usize, level: Level) -> f32 {
         // values by IEEE rules (NaN wins; inf + -inf is NaN; else the infinity).
         return kernels::plain_sum_f32(xs) as f32;
     }
-    divide(sum, xs.len()) as f32
+    divide(sum, xs) as f32
 }
 
 /// The mean of `xs`, accumulated in double-double: within one ulp of the exact mean.
@@ -73,7 +73,7 @@ pub fn mean_f64_using(xs: &[f64], threads: usize, level: Level) -> f64 {
         // accumulator tells them apart and never overflows.
         return exact_mean_f64(xs);
     }
-    divide(sum, xs.len())
+    divide(sum, xs)
 }
 
 /// The exact mean of `xs` rounded once to nearest (ties to even). Slow: a reference.
@@ -90,19 +90,22 @@ pub fn exact_mean_f32(xs: &[f32]) -> f32 {
     sum.mean_f32()
 }
 
-/// (hi + lo) / n, with the remainder of the first division folded back in.
-fn divide(sum: DoubleDouble, n: usize) -> f64 {
-    let n = n as f64;
+/// (hi + lo) / n, with the remainder of the first division folded back in. `xs` is only read
+/// when the sum is exactly zero, to give it the sign IEEE addition would: -0.0 when every value
+/// is -0.0 (as numpy's mean of `[-0.0]` is), else +0.0.
+fn divide<T: Into<f64> + Copy>(sum: DoubleDouble, xs: &[T]) -> f64 {
+    let n = xs.len() as f64;
     // Kernels fold with TwoSum but leave lo unnormalised: |lo| may exceed ulp(hi).
     let (hi, lo) = kernels::two_sum(sum.hi, sum.lo);
     if hi == 0.0 {
-        // An exactly zero sum. The kernels start from -0.0, the identity of IEEE addition, so
-        // `sum.hi` is -0.0 only when every value was -0.0; the mean is then -0.0, as numpy's.
-        return if sum.hi == 0.0 { sum.hi } else { 0.0 };
+        let all_negative_zero = xs.iter().all(|&x| {
+            let x: f64 = x.into();
+            x == 0.0 && x.is_sign_negative()
+        });
+        return if all_negative_zero { -0.0 } else { 0.0 };
     }
-    let sum = DoubleDouble { hi, lo };
-    let quotient = sum.hi / n;
+    let quotient = hi / n;
     // Exact remainder of hi / quotient (an FMA computes hi - quotient * n with one rounding).
-    let remainder = (-quotient).mul_add(n, sum.hi) + sum.lo;
+    let remainder = (-quotient).mul_add(n, hi) + lo;
     quotient + remainder / n
 }

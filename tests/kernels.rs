@@ -172,3 +172,36 @@ fn the_selected_level_is_available() {
     assert_eq!(Level::from_name("AVX2"), Some(Level::Avx2));
     assert_eq!(Level::from_name("neon"), None);
 }
+
+#[test]
+fn f64_blocks_that_break_their_magnitude_bound_are_redone_exactly() {
+    // The f64 kernel guesses each block's magnitude from the values before it; these arrays
+    // break the guess (small values first, then a jump by 2^30 and more) at many positions.
+    for level in levels() {
+        for jump_at in [0, 1, 63, 64, 65, 1000, 8191, 8192, 8193, 20_000] {
+            let mut values = exactly_summable(30_000, jump_at as u64);
+            for v in values.iter_mut().take(jump_at) {
+                *v /= 1024.0; // still exact: multiples of 2^-18 below 2^17
+            }
+            values[jump_at] = 3.0 * 2f64.powi(40);
+            let last = values.len() - 1;
+            values[last] = -(2f64.powi(41));
+            let naive = normalised(portable::sum_f64(&values));
+            assert_eq!(normalised(sum_f64_at(level, &values)), naive, "{level:?} jump at {jump_at}");
+            assert!(ulps_f64(mean_f64_using(&values, 1, level), exact_mean_f64(&values)) <= 1);
+        }
+    }
+}
+
+#[test]
+fn f64_tiny_and_huge_magnitudes() {
+    let tiny = f64::from_bits(1);
+    for level in levels() {
+        // Only subnormals: the bias is the smallest normal power of two.
+        let subnormals: Vec<f64> = (0..20_000).map(|i| tiny * (i % 977) as f64).collect();
+        assert_eq!(mean_f64_using(&subnormals, 1, level), exact_mean_f64(&subnormals), "{level:?}");
+        // Near the largest double: no bias fits, every block takes the TwoSum path.
+        let huge: Vec<f64> = (0..20_000).map(|i| if i % 2 == 0 { f64::MAX } else { -f64::MAX / 2.0 }).collect();
+        assert_eq!(mean_f64_using(&huge, 1, level), exact_mean_f64(&huge), "{level:?}");
+    }
+}

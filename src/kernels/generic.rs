@@ -19,11 +19,11 @@ pub(super) trait F64Lanes: Copy {
 
     /// Every lane `x`.
     unsafe fn splat(x: f64) -> Self;
-    /// All lanes -0.0: the identity of IEEE addition (-0 + x is x, even for x = -0).
+    /// All lanes 0.0.
     #[inline(always)]
-    unsafe fn negative_zero() -> Self {
+    unsafe fn zero() -> Self {
         // SAFETY: the caller runs on a CPU with this instruction set.
-        unsafe { Self::splat(-0.0) }
+        unsafe { Self::splat(0.0) }
     }
     /// Loads `LANES` f64 from the start of `xs`, which must hold at least that many.
     unsafe fn load(xs: &[f64]) -> Self;
@@ -50,6 +50,11 @@ pub(super) trait F64Lanes: Copy {
     }
     /// Adds the lanes, each into a double-double.
     unsafe fn fold_into(self, total: DoubleDouble) -> DoubleDouble;
+    /// Lane by lane, the larger of |self| and |other| (NaN handling unspecified: callers treat
+    /// special values apart).
+    unsafe fn abs_max(self, other: Self) -> Self;
+    /// The largest lane (NaN if any lane is NaN).
+    unsafe fn max_lane(self) -> f64;
 }
 
 /// Independent accumulator vectors.
@@ -90,7 +95,7 @@ impl<V: F64Lanes> LaneSums<V> {
     #[inline(always)]
     unsafe fn new() -> Self {
         // SAFETY: the caller runs on a CPU with V's instruction set.
-        unsafe { LaneSums { hi: V::negative_zero(), lo: V::negative_zero() } }
+        unsafe { LaneSums { hi: V::zero(), lo: V::zero() } }
     }
 
     #[inline(always)]
@@ -107,9 +112,8 @@ impl<V: F64Lanes> LaneSums<V> {
         // SAFETY: the caller runs on a CPU with V's instruction set.
         unsafe {
             let with_hi = self.hi.fold_into(total);
-            // The error terms go to the low part directly: they are tiny, and passing them
-            // through the high part would turn a -0.0 sum into +0.0.
-            let errors = self.lo.fold_into(DoubleDouble::NEGATIVE_ZERO);
+            // The error terms are tiny: they go to the low part directly.
+            let errors = self.lo.fold_into(DoubleDouble::ZERO);
             DoubleDouble { hi: with_hi.hi, lo: with_hi.lo + errors.hi + errors.lo }
         }
     }
@@ -129,7 +133,7 @@ pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32]) -> DoubleDouble {
         let one = opaque_one::<V>();
         let mut folded = LaneSums::<V>::new();
         for block in xs.chunks(step * FOLD_EVERY) {
-            let mut acc = [V::negative_zero(); ACCUMULATORS];
+            let mut acc = [V::zero(); ACCUMULATORS];
             let mut chunks = block.chunks_exact(step);
             for chunk in &mut chunks {
                 for (k, a) in acc.iter_mut().enumerate() {
@@ -141,7 +145,7 @@ pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32]) -> DoubleDouble {
             }
             // Only the last block has a remainder: fewer than ACCUMULATORS whole vectors, then
             // one zero-padded vector, into one more accumulator.
-            let mut extra = V::negative_zero();
+            let mut extra = V::zero();
             let mut vectors = chunks.remainder().chunks_exact(V::LANES);
             for vector in &mut vectors {
                 // vector has exactly LANES elements.
@@ -149,7 +153,7 @@ pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32]) -> DoubleDouble {
             }
             let tail = vectors.remainder();
             if !tail.is_empty() {
-                let mut padded = [-0.0f32; 16];
+                let mut padded = [0.0f32; 16];
                 padded[..tail.len()].copy_from_slice(tail);
                 // padded holds 16 >= LANES elements.
                 extra = extra.add(V::load_widened(&padded));
@@ -158,34 +162,152 @@ pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32]) -> DoubleDouble {
                 folded = folded.add(a, one);
             }
         }
-        folded.fold_into(DoubleDouble::NEGATIVE_ZERO)
+        folded.fold_into(DoubleDouble::ZERO)
     }
 }
 
-/// Independent double-double accumulators of the f64 kernel (each add is a 6-operation TwoSum
-/// whose critical path is one add, so fewer are needed than for the f32 kernel).
+/// Independent accumulators of the f64 kernel.
 const DD_ACCUMULATORS: usize = 8;
+/// Vectors each accumulator of the f64 kernel adds per block, between folds.
+const F64_BLOCK: usize = 128;
+/// Values one lane may add in a block: a whole block, plus the last block's remainder.
+const F64_PER_LANE: usize = F64_BLOCK + DD_ACCUMULATORS;
+/// How much larger than the previous block's largest |x| the next block's values may be.
+const BOUND_SLACK: usize = 256;
 
-/// Sum of f64 values, every add a TwoSum into double-double lanes.
+/// Sum of f64 values in double-double, with every add exact (up to the rounding of the error
+/// terms' own sum, below 2^-100 of the block's size).
+///
+/// TwoSum keeps an add's rounding error in six operations. Within a block this kernel needs
+/// three (Dekker's Fast2Sum, exact when the accumulator's exponent is at least the addend's):
+///
+/// ```text
+/// M     := bound on |x| in the block      # the previous block's max, times 2^8 of slack
+/// C     := power of two >= 2 * F64_PER_LANE * M
+/// acc   := C; err := 0                    # acc stays in [C/2, 3C/2]: its exponent >= any x's
+/// for x:  s := acc + x; err += x - (s - acc); acc := s      # acc + err == C + sum, exactly
+/// check:  max |x| of the block <= C / (2 F64_PER_LANE), else redo the block with TwoSum
+/// fold:   (acc - C) is exact (Sterbenz); add it and err into the double-double total
+/// ```
+///
+/// The running max costs one more operation (AVX-512's `vrangepd`; two elsewhere). The first
+/// block's bound comes from its first 64 values. The slack makes broken bounds rare on
+/// ordinary data; it costs nothing but a larger error term, whose sum's rounding stays below
+/// 2^-80 of the block's magnitude.
 ///
 /// # Safety
 /// The CPU must have V's instruction set.
 #[inline(always)]
 pub(super) unsafe fn sum_f64<V: F64Lanes>(xs: &[f64]) -> DoubleDouble {
+    let block_len = V::LANES * DD_ACCUMULATORS * F64_BLOCK;
+    // SAFETY (whole body): the caller guarantees V's instruction set.
+    unsafe {
+        let one = opaque_one::<V>();
+        let mut total = LaneSums::<V>::new();
+        // A first guess from the first few values; a block that breaks it is redone with TwoSum.
+        let mut bound = xs.iter().take(64).fold(0.0f64, |m, x| m.max(x.abs()));
+        for block in xs.chunks(block_len) {
+            if let Some(bias) = bias_for(bound) {
+                let (sums, errors, block_max) = biased_block::<V>(block, bias, one);
+                bound = block_max;
+                if block_max <= bias / (2 * F64_PER_LANE) as f64 {
+                    let bias = V::splat(bias);
+                    for (sum, error) in sums.into_iter().zip(errors) {
+                        // sum is in [C/2, 3C/2], so sum - C is exact.
+                        total = total.add(sum.sub(bias), one);
+                        total.lo = total.lo.add(error);
+                    }
+                    continue;
+                }
+            }
+            // A bound too large for a bias (or NaN), or a block that broke its bound.
+            total = two_sum_block(total, block, one);
+        }
+        total.fold_into(DoubleDouble::ZERO)
+    }
+}
+
+/// The bias for a block whose values are at most `bound` in magnitude (with slack), or `None`
+/// if it would not be a finite power of two.
+fn bias_for(bound: f64) -> Option<f64> {
+    let wanted = (bound * (2 * F64_PER_LANE * BOUND_SLACK) as f64).max(f64::MIN_POSITIVE);
+    if !(wanted <= f64::MAX / 4.0) {
+        return None; // also NaN
+    }
+    // The next power of two >= wanted (wanted is normal).
+    let bits = wanted.to_bits();
+    let exponent_bits = bits & (0x7ff << 52);
+    let power = if bits & ((1 << 52) - 1) == 0 { exponent_bits } else { exponent_bits + (1 << 52) };
+    Some(f64::from_bits(power))
+}
+
+/// One block summed with Fast2Sum into accumulators that start at `bias`; returns their sums,
+/// their error terms and the block's largest |x|.
+///
+/// # Safety
+/// The CPU must have V's instruction set.
+#[inline(always)]
+unsafe fn biased_block<V: F64Lanes>(block: &[f64], bias: f64, one: V) -> ([V; DD_ACCUMULATORS], [V; DD_ACCUMULATORS], f64) {
     let step = V::LANES * DD_ACCUMULATORS;
     // SAFETY (whole body): the caller guarantees V's instruction set; every load gets a slice
     // of at least V::LANES elements, as its comment says.
     unsafe {
-        let one = opaque_one::<V>();
+        let mut sums = [V::splat(bias); DD_ACCUMULATORS];
+        let mut errors = [V::zero(); DD_ACCUMULATORS];
+        let mut maxima = [V::splat(0.0); DD_ACCUMULATORS];
+        let mut add = |k: usize, x: V| {
+            let s = sums[k].add(x);
+            let s_minus_acc = s.sub_on_fma(sums[k], one);
+            errors[k] = errors[k].add_on_fma(x.sub(s_minus_acc), one);
+            maxima[k] = maxima[k].abs_max(x);
+            sums[k] = s;
+        };
+        let mut chunks = block.chunks_exact(step);
+        for chunk in &mut chunks {
+            for k in 0..DD_ACCUMULATORS {
+                // chunk has `step` = DD_ACCUMULATORS * LANES elements.
+                add(k, V::load(&chunk[k * V::LANES..]));
+            }
+        }
+        // Fewer than DD_ACCUMULATORS whole vectors, then one zero-padded vector.
+        let mut vectors = chunks.remainder().chunks_exact(V::LANES);
+        for vector in &mut vectors {
+            // vector has exactly LANES elements.
+            add(0, V::load(vector));
+        }
+        let tail = vectors.remainder();
+        if !tail.is_empty() {
+            let mut padded = [0.0f64; 8];
+            padded[..tail.len()].copy_from_slice(tail);
+            // padded holds 8 >= LANES elements.
+            add(0, V::load(&padded));
+        }
+        let max = maxima.iter().fold(0.0f64, |m, v| {
+            let lane_max = v.max_lane();
+            if lane_max.is_nan() || m.is_nan() { f64::NAN } else { m.max(lane_max) }
+        });
+        (sums, errors, max)
+    }
+}
+
+/// One block summed with TwoSum (exact for any finite values), added into `total`.
+///
+/// # Safety
+/// The CPU must have V's instruction set.
+#[inline(always)]
+unsafe fn two_sum_block<V: F64Lanes>(total: LaneSums<V>, block: &[f64], one: V) -> LaneSums<V> {
+    let step = V::LANES * DD_ACCUMULATORS;
+    // SAFETY (whole body): the caller guarantees V's instruction set; every load gets a slice
+    // of at least V::LANES elements, as its comment says.
+    unsafe {
         let mut acc = [LaneSums::<V>::new(); DD_ACCUMULATORS];
-        let mut chunks = xs.chunks_exact(step);
+        let mut chunks = block.chunks_exact(step);
         for chunk in &mut chunks {
             for (k, a) in acc.iter_mut().enumerate() {
                 // chunk has `step` = DD_ACCUMULATORS * LANES elements.
                 *a = a.add(V::load(&chunk[k * V::LANES..]), one);
             }
         }
-        // Fewer than DD_ACCUMULATORS whole vectors, then one zero-padded vector.
         let mut vectors = chunks.remainder().chunks_exact(V::LANES);
         for vector in &mut vectors {
             // vector has exactly LANES elements.
@@ -193,12 +315,15 @@ pub(super) unsafe fn sum_f64<V: F64Lanes>(xs: &[f64]) -> DoubleDouble {
         }
         let tail = vectors.remainder();
         if !tail.is_empty() {
-            let mut padded = [-0.0f64; 8];
+            let mut padded = [0.0f64; 8];
             padded[..tail.len()].copy_from_slice(tail);
             // padded holds 8 >= LANES elements.
             acc[0] = acc[0].add(V::load(&padded), one);
         }
-        acc.iter().fold(DoubleDouble::NEGATIVE_ZERO, |total, a| a.fold_into(total))
+        acc.into_iter().fold(total, |t, a| {
+            let sum = t.add(a.hi, one);
+            LaneSums { hi: sum.hi, lo: sum.lo.add(a.lo) }
+        })
     }
 }
 
@@ -214,14 +339,14 @@ pub(super) unsafe fn plain_sum_f32<V: F64Lanes>(xs: &[f32]) -> f64 {
     // of at least V::LANES elements.
     unsafe {
         let one = opaque_one::<V>();
-        let mut acc = [V::negative_zero(); ACCUMULATORS];
+        let mut acc = [V::zero(); ACCUMULATORS];
         let mut chunks = xs.chunks_exact(step);
         for chunk in &mut chunks {
             for (k, a) in acc.iter_mut().enumerate() {
                 *a = a.add_on_fma(V::load_widened(&chunk[k * V::LANES..]), one);
             }
         }
-        let total = acc.iter().fold(DoubleDouble::NEGATIVE_ZERO, |t, a| a.fold_into(t));
+        let total = acc.iter().fold(DoubleDouble::ZERO, |t, a| a.fold_into(t));
         chunks.remainder().iter().fold(total.hi, |s, &x| s + f64::from(x))
     }
 }

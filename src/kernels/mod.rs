@@ -24,9 +24,8 @@ pub struct DoubleDouble {
 }
 
 impl DoubleDouble {
-    /// The empty sum. -0.0 is the identity of IEEE addition, so a sum of only -0.0 stays -0.0
-    /// (as a sequential sum would), while any other value replaces it.
-    pub const NEGATIVE_ZERO: DoubleDouble = DoubleDouble { hi: -0.0, lo: -0.0 };
+    /// The empty sum. (The sign of a zero mean is decided in the crate root, not here.)
+    pub const ZERO: DoubleDouble = DoubleDouble { hi: 0.0, lo: 0.0 };
 
     /// Adds `x`, keeping the rounding error of the high part (Knuth's TwoSum).
     #[inline(always)]
@@ -40,10 +39,6 @@ impl DoubleDouble {
     pub fn add(self, other: DoubleDouble) -> DoubleDouble {
         let (hi, err) = two_sum(self.hi, other.hi);
         let lo = err + self.lo + other.lo;
-        if lo == 0.0 {
-            // Nothing to renormalise; and hi + (+0.0) would turn a -0.0 sum into +0.0.
-            return DoubleDouble { hi, lo };
-        }
         let (hi, lo) = fast_two_sum(hi, lo);
         DoubleDouble { hi, lo }
     }
@@ -117,7 +112,9 @@ impl Level {
                 std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
             }
             #[cfg(target_arch = "x86_64")]
-            Level::Avx512 => std::arch::is_x86_feature_detected!("avx512f"),
+            Level::Avx512 => {
+                std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512dq")
+            }
             #[cfg(not(target_arch = "x86_64"))]
             _ => false,
         }

@@ -13,9 +13,9 @@ const FOLD_EVERY: usize = 256;
 /// f32 values summed in f64: each conversion is exact, each lane add rounds to f64 (29 bits
 /// more than the input has), and every block's lanes are folded into a double-double.
 pub fn sum_f32(xs: &[f32]) -> DoubleDouble {
-    let mut total = DoubleDouble::NEGATIVE_ZERO;
+    let mut total = DoubleDouble::ZERO;
     for block in xs.chunks(LANES * FOLD_EVERY) {
-        let mut lanes = [-0.0f64; LANES];
+        let mut lanes = [0.0f64; LANES];
         for (i, &x) in block.iter().enumerate() {
             lanes[i % LANES] += f64::from(x);
         }
@@ -27,9 +27,9 @@ pub fn sum_f32(xs: &[f32]) -> DoubleDouble {
 /// f64 values summed in double-double: every add keeps its rounding error (TwoSum), so the
 /// result is off by at most about `n * 2^-106 * sum(|x|)`.
 pub fn sum_f64(xs: &[f64]) -> DoubleDouble {
-    let mut lanes = [DoubleDouble::NEGATIVE_ZERO; LANES];
+    let mut lanes = [DoubleDouble::ZERO; LANES];
     for (i, &x) in xs.iter().enumerate() {
         lanes[i % LANES] = lanes[i % LANES].add_f64(x);
     }
-    lanes.into_iter().fold(DoubleDouble::NEGATIVE_ZERO, DoubleDouble::add)
+    lanes.into_iter().fold(DoubleDouble::ZERO, DoubleDouble::add)
 }

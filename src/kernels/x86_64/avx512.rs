@@ -1,4 +1,4 @@
-//! AVX-512F: eight f64 lanes.
+//! AVX-512 (F and DQ): eight f64 lanes.
 
 use core::arch::x86_64::*;
 
@@ -62,5 +62,20 @@ impl F64Lanes for Avx512 {
         // SAFETY: AVX-512F is present (caller); `lanes` has room for 8 values; unaligned store.
         unsafe { _mm512_storeu_pd(lanes.as_mut_ptr(), self.0) };
         lanes.into_iter().fold(total, DoubleDouble::add_f64)
+    }
+
+    #[inline(always)]
+    unsafe fn abs_max(self, other: Self) -> Self {
+        // SAFETY: the caller runs on a CPU with AVX-512DQ (the dispatcher checks it with
+        // AVX-512F). imm8 0b10_11: the larger magnitude, sign cleared.
+        Avx512(unsafe { _mm512_range_pd::<0b1011>(self.0, other.0) })
+    }
+
+    #[inline(always)]
+    unsafe fn max_lane(self) -> f64 {
+        let mut lanes = [0.0; 8];
+        // SAFETY: as in fold_into: `lanes` has room for 8 values; unaligned store.
+        unsafe { _mm512_storeu_pd(lanes.as_mut_ptr(), self.0) };
+        lanes.into_iter().fold(f64::NEG_INFINITY, |m, x| if x.is_nan() || m.is_nan() { f64::NAN } else { m.max(x) })
     }
 }

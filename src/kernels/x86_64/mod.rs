@@ -39,4 +39,4 @@ macro_rules! entry_points {
 
 entry_points!("sse2", sse2::Sse2, sum_f32_sse2, sum_f64_sse2, plain_sum_f32_sse2);
 entry_points!("avx2,fma", avx2::Avx2, sum_f32_avx2, sum_f64_avx2, plain_sum_f32_avx2);
-entry_points!("avx512f", avx512::Avx512, sum_f32_avx512, sum_f64_avx512, plain_sum_f32_avx512);
+entry_points!("avx512f,avx512dq", avx512::Avx512, sum_f32_avx512, sum_f64_avx512, plain_sum_f32_avx512);
