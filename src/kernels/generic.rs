@@ -59,6 +59,30 @@ pub(super) trait F64Lanes: Copy {
 
 /// Independent accumulator vectors.
 const ACCUMULATORS: usize = 8;
+
+/// Bytes ahead of the loads that the kernels ask the CPU to fetch. The hardware prefetcher
+/// alone keeps too few lines in flight from DRAM (measured on the dev machine, one thread:
+/// f64 kernel 35 -> 41-51 GB/s, f32 kernel 41-46 -> 45-60 GB/s).
+const PREFETCH_BYTES: usize = 8192;
+
+/// Asks for the cache lines `PREFETCH_BYTES` after the start of `chunk` (one per 64 bytes of
+/// `chunk`). A prefetch never faults, so addresses past the end of the slice are harmless; the
+/// pointer is only computed, never read.
+#[inline(always)]
+fn prefetch_ahead<T>(chunk: &[T]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let ahead = chunk.as_ptr().cast::<i8>().wrapping_add(PREFETCH_BYTES);
+        for line in (0..size_of_val(chunk)).step_by(64) {
+            // SAFETY: _mm_prefetch is a hint: it reads nothing architecturally and cannot
+            // fault, whatever the address (SSE is part of x86_64).
+            unsafe { _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(line)) };
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = chunk;
+}
 /// Iterations (one load per accumulator each) between folds of the f32 kernel's lane sums into
 /// the double-double total: each lane adds at most `FOLD_EVERY` values in plain f64 (at most
 /// `ACCUMULATORS` in the last block's extra accumulator), so the rounding error is at most
@@ -136,6 +160,7 @@ pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32]) -> DoubleDouble {
             let mut acc = [V::zero(); ACCUMULATORS];
             let mut chunks = block.chunks_exact(step);
             for chunk in &mut chunks {
+                prefetch_ahead(chunk);
                 for (k, a) in acc.iter_mut().enumerate() {
                     // chunk has `step` = ACCUMULATORS * LANES elements.
                     // On the FMA units: the conversions keep the add pipes busy (measured:
@@ -264,6 +289,7 @@ unsafe fn biased_block<V: F64Lanes>(block: &[f64], bias: f64, one: V) -> ([V; DD
         };
         let mut chunks = block.chunks_exact(step);
         for chunk in &mut chunks {
+            prefetch_ahead(chunk);
             for k in 0..DD_ACCUMULATORS {
                 // chunk has `step` = DD_ACCUMULATORS * LANES elements.
                 add(k, V::load(&chunk[k * V::LANES..]));
@@ -342,6 +368,7 @@ pub(super) unsafe fn plain_sum_f32<V: F64Lanes>(xs: &[f32]) -> f64 {
         let mut acc = [V::zero(); ACCUMULATORS];
         let mut chunks = xs.chunks_exact(step);
         for chunk in &mut chunks {
+            prefetch_ahead(chunk);
             for (k, a) in acc.iter_mut().enumerate() {
                 *a = a.add_on_fma(V::load_widened(&chunk[k * V::LANES..]), one);
             }
