@@ -136,11 +136,7 @@ pub extern "C" fn mean_min_bytes_per_thread() -> size_t {
 pub unsafe extern "C" fn mean_bench_read_f32(a: *const c_float, n: size_t, threads: size_t) -> c_double {
     // SAFETY: the caller promises `a` points to `n` floats when it is not NULL.
     match unsafe { as_slice(a, n) } {
-        Some(xs) => crate::parallel::sum(xs, threads, |part| crate::kernels::DoubleDouble {
-            hi: crate::kernels::plain_sum_f32(part),
-            lo: 0.0,
-        })
-        .hi,
+        Some(xs) => crate::parallel::map_merge(xs, threads, crate::kernels::plain_sum_f32, |a, b| a + b),
         None => f64::NAN,
     }
 }

@@ -17,18 +17,20 @@ pub mod exact;
 pub mod ffi;
 pub mod kernels;
 pub mod parallel;
+pub mod rounding;
 
 use exact::ExactSum;
-use kernels::{DoubleDouble, Level};
+use kernels::{Level, Partial};
+use rounding::{Format, Rounded, round_mean};
 
-/// The mean of `xs`, accumulated in f64 (and better): within one ulp of the exact mean.
-/// NaN for an empty slice. One thread.
+/// The mean of `xs`, correctly rounded: the exact mean rounded once to the nearest f32, ties to
+/// even. NaN for an empty slice. One thread.
 pub fn mean_f32(xs: &[f32]) -> f32 {
     mean_f32_threads(xs, 1)
 }
 
 /// [`mean_f32`] on up to `threads` threads (0: `NPMEAN_NUM_THREADS` or every CPU); arrays too
-/// small to gain from threads use fewer, down to one.
+/// small to gain from threads use fewer, down to one. The result does not depend on the count.
 pub fn mean_f32_threads(xs: &[f32], threads: usize) -> f32 {
     mean_f32_using(xs, threads, Level::selected())
 }
@@ -36,27 +38,34 @@ pub fn mean_f32_threads(xs: &[f32], threads: usize) -> f32 {
 /// [`mean_f32_threads`] with the kernels of a given SIMD level (one the CPU lacks runs the
 /// portable kernel): for tests and benchmarks.
 pub fn mean_f32_using(xs: &[f32], threads: usize, level: Level) -> f32 {
-    if xs.is_empty() {
-        return f32::NAN;
+    match xs {
+        [] => return f32::NAN,
+        [x] => return *x, // the exact mean of one value is that value
+        _ => {}
     }
-    let sum = parallel::sum(xs, threads, |part| kernels::sum_f32_at(level, part));
-    if !sum.is_finite() {
+    let partial = parallel::map_merge(xs, threads, |part| kernels::sum_f32_at(level, part), Partial::merge);
+    if !partial.is_finite() {
         // An infinity or NaN in the input: f32 values cannot overflow an f64 sum. The error
-        // terms of the double-double are NaN by now, but a plain f64 sum combines the special
-        // values by IEEE rules (NaN wins; inf + -inf is NaN; else the infinity).
+        // terms are NaN by now, but a plain f64 sum combines the special values by IEEE rules
+        // (NaN wins; inf + -inf is NaN; else the infinity).
         return kernels::plain_sum_f32(xs) as f32;
     }
-    divide(sum, xs) as f32
+    let mean = match round_mean(partial, xs.len(), Format::Binary32) {
+        Rounded::Certain(mean) => mean as f32,
+        Rounded::ExactZero => 0.0,
+        Rounded::Unsure => exact_sum(xs, threads, ExactSum::add_f32s).mean_f32(),
+    };
+    signed_zero(mean.into(), xs) as f32
 }
 
-/// The mean of `xs`, accumulated in double-double: within one ulp of the exact mean.
-/// NaN for an empty slice. One thread.
+/// The mean of `xs`, correctly rounded: the exact mean rounded once to the nearest f64, ties to
+/// even. NaN for an empty slice. One thread.
 pub fn mean_f64(xs: &[f64]) -> f64 {
     mean_f64_threads(xs, 1)
 }
 
 /// [`mean_f64`] on up to `threads` threads (0: `NPMEAN_NUM_THREADS` or every CPU); arrays too
-/// small to gain from threads use fewer, down to one.
+/// small to gain from threads use fewer, down to one. The result does not depend on the count.
 pub fn mean_f64_threads(xs: &[f64], threads: usize) -> f64 {
     mean_f64_using(xs, threads, Level::selected())
 }
@@ -64,16 +73,51 @@ pub fn mean_f64_threads(xs: &[f64], threads: usize) -> f64 {
 /// [`mean_f64_threads`] with the kernels of a given SIMD level (one the CPU lacks runs the
 /// portable kernel): for tests and benchmarks.
 pub fn mean_f64_using(xs: &[f64], threads: usize, level: Level) -> f64 {
-    if xs.is_empty() {
-        return f64::NAN;
+    match xs {
+        [] => return f64::NAN,
+        [x] => return *x,
+        _ => {}
     }
-    let sum = parallel::sum(xs, threads, |part| kernels::sum_f64_at(level, part));
-    if !sum.is_finite() {
-        // Either special values in the input, or finite values whose sum overflowed: the exact
+    let partial = parallel::map_merge(xs, threads, |part| kernels::sum_f64_at(level, part), Partial::merge);
+    let mean = match round_mean(partial, xs.len(), Format::Binary64) {
+        Rounded::Certain(mean) => mean,
+        Rounded::ExactZero => 0.0,
+        // Also special values, and finite values whose float sum overflowed: the exact
         // accumulator tells them apart and never overflows.
-        return exact_mean_f64(xs);
+        Rounded::Unsure => exact_sum(xs, threads, ExactSum::add_f64s).mean_f64(),
+    };
+    signed_zero(mean, xs)
+}
+
+/// The exact sum of `xs`, on up to `threads` threads.
+fn exact_sum<T: Sync>(xs: &[T], threads: usize, add: fn(&mut ExactSum, &[T])) -> ExactSum {
+    parallel::map_merge(
+        xs,
+        threads,
+        |part| {
+            let mut sum = ExactSum::new();
+            add(&mut sum, part);
+            sum
+        },
+        |mut total, part| {
+            total.merge(&part);
+            total
+        },
+    )
+}
+
+/// A zero mean takes the sign IEEE addition gives an exactly zero sum: -0.0 when every value is
+/// -0.0 (as numpy's mean of `[-0.0]` is), else +0.0. Other means pass through. `xs` is read only
+/// for a zero mean, and only up to its first value that is not -0.0.
+fn signed_zero<T: Into<f64> + Copy>(mean: f64, xs: &[T]) -> f64 {
+    if mean != 0.0 || mean.is_sign_negative() {
+        return mean; // a negative zero here is a negative mean that underflowed
     }
-    divide(sum, xs)
+    let all_negative_zero = xs.iter().all(|&x| {
+        let x: f64 = x.into();
+        x == 0.0 && x.is_sign_negative()
+    });
+    if all_negative_zero { -0.0 } else { 0.0 }
 }
 
 /// The exact mean of `xs` rounded once to nearest (ties to even). Slow: a reference.
@@ -88,24 +132,4 @@ pub fn exact_mean_f32(xs: &[f32]) -> f32 {
     let mut sum = ExactSum::new();
     sum.add_f32s(xs);
     sum.mean_f32()
-}
-
-/// (hi + lo) / n, with the remainder of the first division folded back in. `xs` is only read
-/// when the sum is exactly zero, to give it the sign IEEE addition would: -0.0 when every value
-/// is -0.0 (as numpy's mean of `[-0.0]` is), else +0.0.
-fn divide<T: Into<f64> + Copy>(sum: DoubleDouble, xs: &[T]) -> f64 {
-    let n = xs.len() as f64;
-    // Kernels fold with TwoSum but leave lo unnormalised: |lo| may exceed ulp(hi).
-    let (hi, lo) = kernels::two_sum(sum.hi, sum.lo);
-    if hi == 0.0 {
-        let all_negative_zero = xs.iter().all(|&x| {
-            let x: f64 = x.into();
-            x == 0.0 && x.is_sign_negative()
-        });
-        return if all_negative_zero { -0.0 } else { 0.0 };
-    }
-    let quotient = hi / n;
-    // Exact remainder of hi / quotient (an FMA computes hi - quotient * n with one rounding).
-    let remainder = (-quotient).mul_add(n, hi) + lo;
-    quotient + remainder / n
 }

@@ -1,11 +1,10 @@
 //! Large arrays split across threads, with `std::thread::scope`.
 //!
-//! Each thread sums one contiguous part with the selected kernel; the partial double-double
-//! sums are added in part order, so a given (array, thread count) always gives the same result.
+//! Each thread reduces one contiguous part (a kernel's partial sum, or an exact sum); the parts'
+//! results are merged in part order, so a given (array, thread count) always gives the same
+//! result.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
-
-use crate::kernels::DoubleDouble;
 
 /// A thread is started only for at least this many bytes of input. Starting and joining one
 /// costs ~22 µs here; measured on the 2-core dev machine, two threads first beat one at 8-16 MB
@@ -42,8 +41,14 @@ pub fn threads_for<T>(xs: &[T], requested: usize) -> usize {
     requested.min(worthwhile).max(1)
 }
 
-/// The sum of `xs` by `kernel`, split across up to `requested` threads (0: the default).
-pub fn sum<T: Sync>(xs: &[T], requested: usize, kernel: impl Fn(&[T]) -> DoubleDouble + Sync) -> DoubleDouble {
+/// `kernel` over parts of `xs` on up to `requested` threads (0: the default), the parts'
+/// results combined with `merge` in order.
+pub fn map_merge<T: Sync, R: Send>(
+    xs: &[T],
+    requested: usize,
+    kernel: impl Fn(&[T]) -> R + Sync,
+    merge: impl Fn(R, R) -> R,
+) -> R {
     let threads = threads_for(xs, requested);
     if threads == 1 {
         return kernel(xs);
@@ -61,11 +66,11 @@ pub fn sum<T: Sync>(xs: &[T], requested: usize, kernel: impl Fn(&[T]) -> DoubleD
         let mut total = kernel(own);
         for (part, handle) in handles {
             // A thread that could not start (or, impossibly, panicked) is summed here instead.
-            let partial = match handle.map(|h| h.join()) {
-                Ok(Ok(partial)) => partial,
+            let result = match handle.map(|h| h.join()) {
+                Ok(Ok(result)) => result,
                 _ => kernel(part),
             };
-            total = total.add(partial);
+            total = merge(total, result);
         }
         total
     })

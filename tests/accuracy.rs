@@ -1,14 +1,13 @@
 //! The safe API against the exact, correctly rounded mean: every length, alignment and kind.
+//! Equality is exact: the library promises correct rounding.
 
 mod common;
 
 use common::*;
 use mean::{exact_mean_f32, exact_mean_f64, mean_f32, mean_f64};
 
-/// Our error bound on ordinary data: the sum carries far more bits than the result (f64 for f32
-/// input, double-double for f64 input), so the only visible error is the final rounding plus a
-/// hair: at most 1 ulp from the correctly rounded mean.
-const MAX_ULPS: u64 = 1;
+/// Every mean is correctly rounded: 0 ulps from the exact mean rounded once (ties to even).
+const MAX_ULPS: u64 = 0;
 
 #[test]
 fn every_length_and_alignment_f32() {

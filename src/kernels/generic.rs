@@ -6,7 +6,7 @@
 //! special case (loads are unaligned); the tail is copied into a zero-padded vector, so nothing
 //! is read past the end of the slice.
 
-use super::DoubleDouble;
+use super::{Partial, UNIT_ROUNDOFF};
 
 /// A vector of `LANES` f64 values and the operations the kernels need.
 ///
@@ -48,13 +48,27 @@ pub(super) trait F64Lanes: Copy {
         // SAFETY: the caller runs on a CPU with this instruction set.
         unsafe { self.sub(other) }
     }
-    /// Adds the lanes, each into a double-double.
-    unsafe fn fold_into(self, total: DoubleDouble) -> DoubleDouble;
     /// Lane by lane, the larger of |self| and |other| (NaN handling unspecified: callers treat
     /// special values apart).
     unsafe fn abs_max(self, other: Self) -> Self;
-    /// The largest lane (NaN if any lane is NaN).
-    unsafe fn max_lane(self) -> f64;
+    /// Stores the lanes into the start of `out`, which must hold at least `LANES` values.
+    unsafe fn store(self, out: &mut [f64]);
+
+    /// The lanes, in an array of the widest vector's size (the rest 0.0).
+    #[inline(always)]
+    unsafe fn lanes(self) -> [f64; 8] {
+        let mut out = [0.0; 8];
+        // SAFETY: the caller runs on a CPU with this instruction set; `out` holds 8 >= LANES.
+        unsafe { self.store(&mut out) };
+        out
+    }
+
+    /// |self|, lane by lane.
+    #[inline(always)]
+    unsafe fn abs(self) -> Self {
+        // SAFETY: the caller runs on a CPU with this instruction set.
+        unsafe { Self::zero().abs_max(self) }
+    }
 }
 
 /// Independent accumulator vectors.
@@ -108,64 +122,89 @@ unsafe fn opaque_one<V: F64Lanes>() -> V {
     unsafe { V::splat(core::hint::black_box(1.0)) }
 }
 
-/// A double-double per lane.
+/// A double-double per lane, and the sum of |lo| after each of its low-part adds: each of
+/// those adds rounds by at most `UNIT_ROUNDOFF * |lo|`, so `UNIT_ROUNDOFF * lo_magnitude` bounds
+/// the lanes' error.
 #[derive(Clone, Copy)]
 struct LaneSums<V> {
     hi: V,
     lo: V,
+    lo_magnitude: V,
 }
 
 impl<V: F64Lanes> LaneSums<V> {
     #[inline(always)]
     unsafe fn new() -> Self {
         // SAFETY: the caller runs on a CPU with V's instruction set.
-        unsafe { LaneSums { hi: V::zero(), lo: V::zero() } }
+        unsafe { LaneSums { hi: V::zero(), lo: V::zero(), lo_magnitude: V::zero() } }
     }
 
+    /// Adds `x` with TwoSum.
     #[inline(always)]
     unsafe fn add(self, x: V, one: V) -> Self {
         // SAFETY: the caller runs on a CPU with V's instruction set.
         unsafe {
             let (hi, err) = two_sum(self.hi, x, one);
-            LaneSums { hi, lo: self.lo.add_on_fma(err, one) }
+            LaneSums { hi, ..self }.add_to_lo(err, one)
         }
     }
 
+    /// Adds `x` (small next to the sum) to the low part alone.
     #[inline(always)]
-    unsafe fn fold_into(self, total: DoubleDouble) -> DoubleDouble {
+    unsafe fn add_to_lo(self, x: V, one: V) -> Self {
         // SAFETY: the caller runs on a CPU with V's instruction set.
         unsafe {
-            let with_hi = self.hi.fold_into(total);
-            // The error terms are tiny: they go to the low part directly.
-            let errors = self.lo.fold_into(DoubleDouble::ZERO);
-            DoubleDouble { hi: with_hi.hi, lo: with_hi.lo + errors.hi + errors.lo }
+            let lo = self.lo.add_on_fma(x, one);
+            LaneSums { lo, lo_magnitude: self.lo_magnitude.add(lo.abs()), ..self }
         }
+    }
+
+    /// The lanes added up, with the error bound of everything so far.
+    #[inline(always)]
+    unsafe fn finish(self) -> Partial {
+        // SAFETY: the caller runs on a CPU with V's instruction set.
+        let (his, los, magnitudes) = unsafe { (self.hi.lanes(), self.lo.lanes(), self.lo_magnitude.lanes()) };
+        let mut total = his[..V::LANES].iter().fold(Partial::ZERO, |t, &h| t.add_f64(h));
+        total = los[..V::LANES].iter().fold(total, |t, &l| t.add_to_lo(l));
+        total.error += UNIT_ROUNDOFF * magnitudes[..V::LANES].iter().sum::<f64>();
+        total
     }
 }
 
 /// Sum of f32 values: exact conversions, plain f64 lane adds, folded into double-double lanes
 /// every `FOLD_EVERY` iterations.
 ///
+/// Error bound: a lane adds at most `FOLD_EVERY` values between folds, so its rounding error
+/// is at most `gamma(FOLD_EVERY) * sum(|x|) <= (FOLD_EVERY + 1) * 2^-53 * count * max|x|`
+/// for the block (recursive summation, Higham's bound); the running max costs one operation
+/// per vector, hidden behind the conversions. The folds' low-part rounding is tracked exactly
+/// as in `LaneSums`.
+///
 /// # Safety
 /// The CPU must have V's instruction set.
 #[inline(always)]
-pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32]) -> DoubleDouble {
+pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32]) -> Partial {
     let step = V::LANES * ACCUMULATORS;
     // SAFETY (whole body): the caller guarantees V's instruction set; every load gets a slice
     // of at least V::LANES elements, as its comment says.
     unsafe {
         let one = opaque_one::<V>();
         let mut folded = LaneSums::<V>::new();
+        // sum over blocks of (values in the block) * (largest |x| in the block)
+        let mut magnitude = 0.0f64;
         for block in xs.chunks(step * FOLD_EVERY) {
             let mut acc = [V::zero(); ACCUMULATORS];
+            let mut maxima = [V::zero(); ACCUMULATORS];
             let mut chunks = block.chunks_exact(step);
             for chunk in &mut chunks {
                 prefetch_ahead(chunk);
-                for (k, a) in acc.iter_mut().enumerate() {
+                for k in 0..ACCUMULATORS {
                     // chunk has `step` = ACCUMULATORS * LANES elements.
+                    let x = V::load_widened(&chunk[k * V::LANES..]);
                     // On the FMA units: the conversions keep the add pipes busy (measured:
                     // 123 -> 155 GB/s from L2 with AVX-512 on the dev machine).
-                    *a = a.add_on_fma(V::load_widened(&chunk[k * V::LANES..]), one);
+                    acc[k] = acc[k].add_on_fma(x, one);
+                    maxima[k] = maxima[k].abs_max(x);
                 }
             }
             // Only the last block has a remainder: fewer than ACCUMULATORS whole vectors, then
@@ -174,21 +213,42 @@ pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32]) -> DoubleDouble {
             let mut vectors = chunks.remainder().chunks_exact(V::LANES);
             for vector in &mut vectors {
                 // vector has exactly LANES elements.
-                extra = extra.add(V::load_widened(vector));
+                let x = V::load_widened(vector);
+                extra = extra.add(x);
+                maxima[0] = maxima[0].abs_max(x);
             }
             let tail = vectors.remainder();
             if !tail.is_empty() {
                 let mut padded = [0.0f32; 16];
                 padded[..tail.len()].copy_from_slice(tail);
                 // padded holds 16 >= LANES elements.
-                extra = extra.add(V::load_widened(&padded));
+                let x = V::load_widened(&padded);
+                extra = extra.add(x);
+                maxima[0] = maxima[0].abs_max(x);
             }
             for a in acc.into_iter().chain([extra]) {
                 folded = folded.add(a, one);
             }
+            magnitude += block.len() as f64 * largest_lane(&maxima);
         }
-        folded.fold_into(DoubleDouble::ZERO)
+        let mut total = folded.finish();
+        total.error += (FOLD_EVERY + 1) as f64 * UNIT_ROUNDOFF * magnitude;
+        total
     }
+}
+
+/// The largest lane of any of `vectors` (NaN if any is NaN: the caller then finds the sum
+/// non-finite anyway).
+#[inline(always)]
+unsafe fn largest_lane<V: F64Lanes>(vectors: &[V]) -> f64 {
+    let mut largest = 0.0f64;
+    for v in vectors {
+        // SAFETY: the caller runs on a CPU with V's instruction set.
+        for &lane in &unsafe { v.lanes() }[..V::LANES] {
+            largest = if lane.is_nan() || largest.is_nan() { f64::NAN } else { largest.max(lane) };
+        }
+    }
+    largest
 }
 
 /// Independent accumulators of the f64 kernel.
@@ -201,7 +261,7 @@ const F64_PER_LANE: usize = F64_BLOCK + DD_ACCUMULATORS;
 const BOUND_SLACK: usize = 256;
 
 /// Sum of f64 values in double-double, with every add exact (up to the rounding of the error
-/// terms' own sum, below 2^-100 of the block's size).
+/// terms' own sum, which joins the error bound).
 ///
 /// TwoSum keeps an add's rounding error in six operations. Within a block this kernel needs
 /// three (Dekker's Fast2Sum, exact when the accumulator's exponent is at least the addend's):
@@ -217,18 +277,23 @@ const BOUND_SLACK: usize = 256;
 ///
 /// The running max costs one more operation (AVX-512's `vrangepd`; two elsewhere). The first
 /// block's bound comes from its first 64 values. The slack makes broken bounds rare on
-/// ordinary data; it costs nothing but a larger error term, whose sum's rounding stays below
-/// 2^-80 of the block's magnitude.
+/// ordinary data; it costs nothing but a larger error term.
+///
+/// Error bound of a block: each |x - (s - acc)| <= ulp(s)/2 <= 2^-52 C, so an `err` lane's
+/// partial sums stay below F64_PER_LANE * 2^-52 C and its F64_PER_LANE rounded adds lose at
+/// most F64_PER_LANE^2 * 2^-105 C < 2^-90 C (F64_PER_LANE = 136); 64 lanes: 2^-84 C.
 ///
 /// # Safety
 /// The CPU must have V's instruction set.
 #[inline(always)]
-pub(super) unsafe fn sum_f64<V: F64Lanes>(xs: &[f64]) -> DoubleDouble {
+pub(super) unsafe fn sum_f64<V: F64Lanes>(xs: &[f64]) -> Partial {
     let block_len = V::LANES * DD_ACCUMULATORS * F64_BLOCK;
     // SAFETY (whole body): the caller guarantees V's instruction set.
     unsafe {
         let one = opaque_one::<V>();
         let mut total = LaneSums::<V>::new();
+        // sum over the biased blocks of their C
+        let mut biases = 0.0f64;
         // A first guess from the first few values; a block that breaks it is redone with TwoSum.
         let mut bound = xs.iter().take(64).fold(0.0f64, |m, x| m.max(x.abs()));
         for block in xs.chunks(block_len) {
@@ -236,19 +301,21 @@ pub(super) unsafe fn sum_f64<V: F64Lanes>(xs: &[f64]) -> DoubleDouble {
                 let (sums, errors, block_max) = biased_block::<V>(block, bias, one);
                 bound = block_max;
                 if block_max <= bias / (2 * F64_PER_LANE) as f64 {
-                    let bias = V::splat(bias);
+                    let bias_v = V::splat(bias);
                     for (sum, error) in sums.into_iter().zip(errors) {
                         // sum is in [C/2, 3C/2], so sum - C is exact.
-                        total = total.add(sum.sub(bias), one);
-                        total.lo = total.lo.add(error);
+                        total = total.add(sum.sub(bias_v), one).add_to_lo(error, one);
                     }
+                    biases += bias;
                     continue;
                 }
             }
             // A bound too large for a bias (or NaN), or a block that broke its bound.
             total = two_sum_block(total, block, one);
         }
-        total.fold_into(DoubleDouble::ZERO)
+        let mut partial = total.finish();
+        partial.error += biases * (-84f64).exp2();
+        partial
     }
 }
 
@@ -308,15 +375,12 @@ unsafe fn biased_block<V: F64Lanes>(block: &[f64], bias: f64, one: V) -> ([V; DD
             // padded holds 8 >= LANES elements.
             add(0, V::load(&padded));
         }
-        let max = maxima.iter().fold(0.0f64, |m, v| {
-            let lane_max = v.max_lane();
-            if lane_max.is_nan() || m.is_nan() { f64::NAN } else { m.max(lane_max) }
-        });
-        (sums, errors, max)
+        (sums, errors, largest_lane(&maxima))
     }
 }
 
-/// One block summed with TwoSum (exact for any finite values), added into `total`.
+/// One block summed with TwoSum (exact for any finite values but for the low parts' rounding,
+/// which is tracked), added into `total`.
 ///
 /// # Safety
 /// The CPU must have V's instruction set.
@@ -347,8 +411,8 @@ unsafe fn two_sum_block<V: F64Lanes>(total: LaneSums<V>, block: &[f64], one: V) 
             acc[0] = acc[0].add(V::load(&padded), one);
         }
         acc.into_iter().fold(total, |t, a| {
-            let sum = t.add(a.hi, one);
-            LaneSums { hi: sum.hi, lo: sum.lo.add(a.lo) }
+            let merged = t.add(a.hi, one).add_to_lo(a.lo, one);
+            LaneSums { lo_magnitude: merged.lo_magnitude.add(a.lo_magnitude), ..merged }
         })
     }
 }
@@ -373,7 +437,7 @@ pub(super) unsafe fn plain_sum_f32<V: F64Lanes>(xs: &[f32]) -> f64 {
                 *a = a.add_on_fma(V::load_widened(&chunk[k * V::LANES..]), one);
             }
         }
-        let total = acc.iter().fold(DoubleDouble::ZERO, |t, a| a.fold_into(t));
-        chunks.remainder().iter().fold(total.hi, |s, &x| s + f64::from(x))
+        let total: f64 = acc.iter().flat_map(|a| a.lanes().into_iter().take(V::LANES)).sum();
+        chunks.remainder().iter().fold(total, |s, &x| s + f64::from(x))
     }
 }

@@ -1,4 +1,5 @@
-//! Summation kernels: each turns a slice into an unevaluated double-double sum.
+//! Summation kernels: each turns a slice into an unevaluated double-double sum and a bound on
+//! its error (a [`Partial`]).
 //!
 //! - `portable`: scalar code that compiles everywhere; the naive twin the vector kernels are
 //!   tested against.
@@ -45,6 +46,49 @@ impl DoubleDouble {
 
     pub fn is_finite(self) -> bool {
         self.hi.is_finite() && self.lo.is_finite()
+    }
+}
+
+/// 2^-53, the unit roundoff of f64: an add or FMA result is off by at most this times its
+/// magnitude.
+pub const UNIT_ROUNDOFF: f64 = 1.0 / (1u64 << 53) as f64;
+
+/// A partial sum and a bound on its error: `|exact sum - (sum.hi + sum.lo)| <= error`, as long
+/// as both are finite. The bound is itself accumulated in f64; consumers allow for that rounding
+/// with a relative margin (see `rounding.rs`).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Partial {
+    pub sum: DoubleDouble,
+    pub error: f64,
+}
+
+impl Partial {
+    pub const ZERO: Partial = Partial { sum: DoubleDouble::ZERO, error: 0.0 };
+
+    /// Adds `x`: TwoSum keeps the high part's error exactly; the low part's add rounds, by at
+    /// most `UNIT_ROUNDOFF * |new lo|`, which joins the bound.
+    #[inline(always)]
+    pub fn add_f64(self, x: f64) -> Partial {
+        let (hi, err) = two_sum(self.sum.hi, x);
+        Partial { sum: DoubleDouble { hi, lo: self.sum.lo }, error: self.error }.add_to_lo(err)
+    }
+
+    /// Adds `x` (small next to the sum) to the low part alone.
+    #[inline(always)]
+    pub fn add_to_lo(self, x: f64) -> Partial {
+        let lo = self.sum.lo + x;
+        Partial { sum: DoubleDouble { hi: self.sum.hi, lo }, error: self.error + lo.abs() * UNIT_ROUNDOFF }
+    }
+
+    /// Adds a partial sum computed elsewhere (another thread, another block).
+    pub fn merge(self, other: Partial) -> Partial {
+        let mut merged = self.add_f64(other.sum.hi).add_to_lo(other.sum.lo);
+        merged.error += other.error;
+        merged
+    }
+
+    pub fn is_finite(self) -> bool {
+        self.sum.is_finite() && self.error.is_finite()
     }
 }
 
@@ -159,17 +203,17 @@ fn select() -> Level {
 
 /// Sum of f32 values, each converted to f64 exactly; plain f64 lane sums folded into a
 /// double-double every few hundred adds. Uses the selected level.
-pub fn sum_f32(xs: &[f32]) -> DoubleDouble {
+pub fn sum_f32(xs: &[f32]) -> Partial {
     sum_f32_at(Level::selected(), xs)
 }
 
 /// Sum of f64 values in double-double. Uses the selected level.
-pub fn sum_f64(xs: &[f64]) -> DoubleDouble {
+pub fn sum_f64(xs: &[f64]) -> Partial {
     sum_f64_at(Level::selected(), xs)
 }
 
 /// [`sum_f32`] at a given level; a level this CPU lacks runs the portable kernel.
-pub fn sum_f32_at(level: Level, xs: &[f32]) -> DoubleDouble {
+pub fn sum_f32_at(level: Level, xs: &[f32]) -> Partial {
     #[cfg(target_arch = "x86_64")]
     if level.is_available() {
         // SAFETY: each arm's feature was just detected on this CPU.
@@ -186,7 +230,7 @@ pub fn sum_f32_at(level: Level, xs: &[f32]) -> DoubleDouble {
 }
 
 /// [`sum_f64`] at a given level; a level this CPU lacks runs the portable kernel.
-pub fn sum_f64_at(level: Level, xs: &[f64]) -> DoubleDouble {
+pub fn sum_f64_at(level: Level, xs: &[f64]) -> Partial {
     #[cfg(target_arch = "x86_64")]
     if level.is_available() {
         // SAFETY: each arm's feature was just detected on this CPU.

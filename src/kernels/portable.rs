@@ -4,7 +4,7 @@
 //! double-double every `FOLD_EVERY` adds per lane; TwoSum on every add for f64 input), in the
 //! plainest code.
 
-use super::DoubleDouble;
+use super::{Partial, UNIT_ROUNDOFF};
 
 const LANES: usize = 8;
 /// Adds per lane between folds; the vector kernels use the same bound.
@@ -12,24 +12,30 @@ const FOLD_EVERY: usize = 256;
 
 /// f32 values summed in f64: each conversion is exact, each lane add rounds to f64 (29 bits
 /// more than the input has), and every block's lanes are folded into a double-double.
-pub fn sum_f32(xs: &[f32]) -> DoubleDouble {
-    let mut total = DoubleDouble::ZERO;
+/// A block's lane sums are off by at most `FOLD_EVERY * 2^-53 * sum(|x|)` (recursive
+/// summation of at most FOLD_EVERY values per lane).
+pub fn sum_f32(xs: &[f32]) -> Partial {
+    let mut total = Partial::ZERO;
+    let mut magnitude = 0.0;
     for block in xs.chunks(LANES * FOLD_EVERY) {
         let mut lanes = [0.0f64; LANES];
         for (i, &x) in block.iter().enumerate() {
             lanes[i % LANES] += f64::from(x);
+            magnitude += f64::from(x).abs();
         }
-        total = lanes.into_iter().fold(total, DoubleDouble::add_f64);
+        total = lanes.into_iter().fold(total, Partial::add_f64);
     }
+    // `magnitude` is itself rounded: it is at most (1 + n u) too small, covered by the margin.
+    total.error += (FOLD_EVERY + 1) as f64 * UNIT_ROUNDOFF * magnitude;
     total
 }
 
-/// f64 values summed in double-double: every add keeps its rounding error (TwoSum), so the
-/// result is off by at most about `n * 2^-106 * sum(|x|)`.
-pub fn sum_f64(xs: &[f64]) -> DoubleDouble {
-    let mut lanes = [DoubleDouble::ZERO; LANES];
+/// f64 values summed in double-double: every add keeps its rounding error (TwoSum); only the
+/// low parts' adds round, and each such rounding joins the bound.
+pub fn sum_f64(xs: &[f64]) -> Partial {
+    let mut lanes = [Partial::ZERO; LANES];
     for (i, &x) in xs.iter().enumerate() {
         lanes[i % LANES] = lanes[i % LANES].add_f64(x);
     }
-    lanes.into_iter().fold(DoubleDouble::ZERO, DoubleDouble::add)
+    lanes.into_iter().fold(Partial::ZERO, Partial::merge)
 }

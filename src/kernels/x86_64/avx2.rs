@@ -3,7 +3,6 @@
 
 use core::arch::x86_64::*;
 
-use crate::kernels::DoubleDouble;
 use crate::kernels::generic::F64Lanes;
 
 #[derive(Clone, Copy)]
@@ -58,24 +57,15 @@ impl F64Lanes for Avx2 {
     }
 
     #[inline(always)]
-    unsafe fn fold_into(self, total: DoubleDouble) -> DoubleDouble {
-        let mut lanes = [0.0; 4];
-        // SAFETY: AVX is present (caller); `lanes` has room for 4 values; unaligned store.
-        unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), self.0) };
-        lanes.into_iter().fold(total, DoubleDouble::add_f64)
-    }
-
-    #[inline(always)]
     unsafe fn abs_max(self, other: Self) -> Self {
         // SAFETY: the caller runs on a CPU with AVX. Clearing the sign bit (and-not with -0.0) is |other|.
         Avx2(unsafe { _mm256_max_pd(self.0, _mm256_andnot_pd(_mm256_set1_pd(-0.0), other.0)) })
     }
 
     #[inline(always)]
-    unsafe fn max_lane(self) -> f64 {
-        let mut lanes = [0.0; 4];
-        // SAFETY: as in fold_into: `lanes` has room for 4 values; unaligned store.
-        unsafe { _mm256_storeu_pd(lanes.as_mut_ptr(), self.0) };
-        lanes.into_iter().fold(f64::NEG_INFINITY, |m, x| if x.is_nan() || m.is_nan() { f64::NAN } else { m.max(x) })
+    unsafe fn store(self, out: &mut [f64]) {
+        debug_assert!(out.len() >= Self::LANES);
+        // SAFETY: AVX is present (caller); `out` has room for 4 values; unaligned store.
+        unsafe { _mm256_storeu_pd(out.as_mut_ptr(), self.0) };
     }
 }

@@ -2,7 +2,6 @@
 
 use core::arch::x86_64::*;
 
-use crate::kernels::DoubleDouble;
 use crate::kernels::generic::F64Lanes;
 
 #[derive(Clone, Copy)]
@@ -57,14 +56,6 @@ impl F64Lanes for Avx512 {
     }
 
     #[inline(always)]
-    unsafe fn fold_into(self, total: DoubleDouble) -> DoubleDouble {
-        let mut lanes = [0.0; 8];
-        // SAFETY: AVX-512F is present (caller); `lanes` has room for 8 values; unaligned store.
-        unsafe { _mm512_storeu_pd(lanes.as_mut_ptr(), self.0) };
-        lanes.into_iter().fold(total, DoubleDouble::add_f64)
-    }
-
-    #[inline(always)]
     unsafe fn abs_max(self, other: Self) -> Self {
         // SAFETY: the caller runs on a CPU with AVX-512DQ (the dispatcher checks it with
         // AVX-512F). imm8 0b10_11: the larger magnitude, sign cleared.
@@ -72,10 +63,9 @@ impl F64Lanes for Avx512 {
     }
 
     #[inline(always)]
-    unsafe fn max_lane(self) -> f64 {
-        let mut lanes = [0.0; 8];
-        // SAFETY: as in fold_into: `lanes` has room for 8 values; unaligned store.
-        unsafe { _mm512_storeu_pd(lanes.as_mut_ptr(), self.0) };
-        lanes.into_iter().fold(f64::NEG_INFINITY, |m, x| if x.is_nan() || m.is_nan() { f64::NAN } else { m.max(x) })
+    unsafe fn store(self, out: &mut [f64]) {
+        debug_assert!(out.len() >= Self::LANES);
+        // SAFETY: AVX-512F is present (caller); `out` has room for 8 values; unaligned store.
+        unsafe { _mm512_storeu_pd(out.as_mut_ptr(), self.0) };
     }
 }

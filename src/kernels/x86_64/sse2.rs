@@ -2,7 +2,6 @@
 
 use core::arch::x86_64::*;
 
-use crate::kernels::DoubleDouble;
 use crate::kernels::generic::F64Lanes;
 
 #[derive(Clone, Copy)]
@@ -45,24 +44,15 @@ impl F64Lanes for Sse2 {
     }
 
     #[inline(always)]
-    unsafe fn fold_into(self, total: DoubleDouble) -> DoubleDouble {
-        let mut lanes = [0.0; 2];
-        // SAFETY: SSE2 is part of x86_64; `lanes` has room for 2 values; unaligned store.
-        unsafe { _mm_storeu_pd(lanes.as_mut_ptr(), self.0) };
-        lanes.into_iter().fold(total, DoubleDouble::add_f64)
-    }
-
-    #[inline(always)]
     unsafe fn abs_max(self, other: Self) -> Self {
         // SAFETY: SSE2 is part of x86_64. Clearing the sign bit (and-not with -0.0) is |other|.
         Sse2(unsafe { _mm_max_pd(self.0, _mm_andnot_pd(_mm_set1_pd(-0.0), other.0)) })
     }
 
     #[inline(always)]
-    unsafe fn max_lane(self) -> f64 {
-        let mut lanes = [0.0; 2];
-        // SAFETY: as in fold_into: `lanes` has room for 2 values; unaligned store.
-        unsafe { _mm_storeu_pd(lanes.as_mut_ptr(), self.0) };
-        lanes.into_iter().fold(f64::NEG_INFINITY, |m, x| if x.is_nan() || m.is_nan() { f64::NAN } else { m.max(x) })
+    unsafe fn store(self, out: &mut [f64]) {
+        debug_assert!(out.len() >= Self::LANES);
+        // SAFETY: SSE2 is part of x86_64; `out` has room for 2 values; unaligned store.
+        unsafe { _mm_storeu_pd(out.as_mut_ptr(), self.0) };
     }
 }

@@ -1,0 +1,76 @@
+//! Rounding a mean once, correctly, from an approximate sum with an error bound (Ziv's
+//! strategy): if every value the exact sum can take rounds to the same float, that float is the
+//! correctly rounded mean; otherwise the caller computes the sum exactly.
+//!
+//! ```text
+//! S~ = hi + lo, |S - S~| <= E            (from the kernels)
+//! r  = the float nearest to S~/n          (FMA-corrected division, then one rounding)
+//! d  ~ S~ - r n                            (one FMA and one add; their rounding bounded)
+//! certain iff  d + E < (gap above r)/2 * n  and  -d + E < (gap below r)/2 * n
+//! ```
+//!
+//! The gaps are powers of two, so the right-hand sides are exact. Strict inequalities leave
+//! exact ties (and anything within E of one) to the exact path, which rounds ties to even.
+
+use crate::kernels::{Partial, UNIT_ROUNDOFF, two_sum};
+
+/// The format of the result.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Binary32,
+    Binary64,
+}
+
+/// What the bound allows us to say about the mean.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Rounded {
+    /// The correctly rounded mean (a value of the format, held in an f64).
+    Certain(f64),
+    /// The sum is exactly zero: the mean is a zero, whose sign the caller decides.
+    ExactZero,
+    /// The bound straddles a rounding boundary (or the sum is too small to reason about in
+    /// f64): the exact path must decide.
+    Unsure,
+}
+
+/// Sums smaller than this are left to the exact path: below it, the bound's own arithmetic could
+/// underflow.
+const SMALLEST_CERTIFIED_SUM: f64 = 1e-270;
+/// Relative allowance for the rounding of the error bound's own accumulation.
+const BOUND_MARGIN: f64 = 1.0 + 1.0 / (1u64 << 20) as f64;
+
+/// The mean `partial / n` rounded to `format`, if the error bound makes it certain.
+pub fn round_mean(partial: Partial, n: usize, format: Format) -> Rounded {
+    let (hi, lo) = two_sum(partial.sum.hi, partial.sum.lo);
+    if hi == 0.0 && partial.error == 0.0 {
+        return Rounded::ExactZero;
+    }
+    if !(hi.abs() >= SMALLEST_CERTIFIED_SUM) || n as u64 > (1u64 << 53) || !partial.is_finite() {
+        return Rounded::Unsure;
+    }
+    let n = n as f64;
+    let quotient = hi / n;
+    let quotient = quotient + ((-quotient).mul_add(n, hi) + lo) / n;
+    let (r, gap_below, gap_above) = match format {
+        Format::Binary64 => (quotient, quotient - quotient.next_down(), quotient.next_up() - quotient),
+        Format::Binary32 => {
+            let r = quotient as f32;
+            let below = f64::from(r) - f64::from(r.next_down());
+            let above = f64::from(r.next_up()) - f64::from(r);
+            (f64::from(r), below, above)
+        }
+    };
+    if !r.is_finite() || !gap_below.is_finite() || !gap_above.is_finite() {
+        return Rounded::Unsure;
+    }
+    // d ~ (hi + lo) - r n: the FMA and the add each round by at most u times their result.
+    let fma = (-r).mul_add(n, hi);
+    let d = fma + lo;
+    let slack = 2.0 * UNIT_ROUNDOFF * (fma.abs() + d.abs());
+    let allowance = partial.error * BOUND_MARGIN + slack;
+    if d + allowance < 0.5 * gap_above * n && -d + allowance < 0.5 * gap_below * n {
+        Rounded::Certain(r)
+    } else {
+        Rounded::Unsure
+    }
+}
