@@ -241,14 +241,17 @@ pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32]) -> Partial {
 /// non-finite anyway).
 #[inline(always)]
 unsafe fn largest_lane<V: F64Lanes>(vectors: &[V]) -> f64 {
-    let mut largest = 0.0f64;
-    for v in vectors {
-        // SAFETY: the caller runs on a CPU with V's instruction set.
-        for &lane in &unsafe { v.lanes() }[..V::LANES] {
+    // SAFETY: the caller runs on a CPU with V's instruction set.
+    unsafe {
+        let combined = vectors.iter().fold(V::zero(), |m, &v| m.abs_max(v));
+        let lanes = combined.lanes();
+        let mut largest = 0.0f64;
+        for &lane in &lanes[..V::LANES] {
+            // A NaN lane makes the result NaN (f64::max would drop it).
             largest = if lane.is_nan() || largest.is_nan() { f64::NAN } else { largest.max(lane) };
         }
+        largest
     }
-    largest
 }
 
 /// Independent accumulators of the f64 kernel.
@@ -346,36 +349,50 @@ unsafe fn biased_block<V: F64Lanes>(block: &[f64], bias: f64, one: V) -> ([V; DD
     unsafe {
         let mut sums = [V::splat(bias); DD_ACCUMULATORS];
         let mut errors = [V::zero(); DD_ACCUMULATORS];
-        let mut maxima = [V::splat(0.0); DD_ACCUMULATORS];
-        let mut add = |k: usize, x: V| {
-            let s = sums[k].add(x);
-            let s_minus_acc = s.sub_on_fma(sums[k], one);
-            errors[k] = errors[k].add_on_fma(x.sub(s_minus_acc), one);
-            maxima[k] = maxima[k].abs_max(x);
-            sums[k] = s;
-        };
+        // One running max per two accumulators: fewer registers, no loss of bound.
+        let mut maxima = [V::zero(); DD_ACCUMULATORS / 2];
         let mut chunks = block.chunks_exact(step);
         for chunk in &mut chunks {
             prefetch_ahead(chunk);
             for k in 0..DD_ACCUMULATORS {
                 // chunk has `step` = DD_ACCUMULATORS * LANES elements.
-                add(k, V::load(&chunk[k * V::LANES..]));
+                let x = V::load(&chunk[k * V::LANES..]);
+                (sums[k], errors[k]) = fast_two_sum_into(sums[k], errors[k], x, one);
+                maxima[k / 2] = maxima[k / 2].abs_max(x);
             }
         }
         // Fewer than DD_ACCUMULATORS whole vectors, then one zero-padded vector.
         let mut vectors = chunks.remainder().chunks_exact(V::LANES);
         for vector in &mut vectors {
             // vector has exactly LANES elements.
-            add(0, V::load(vector));
+            let x = V::load(vector);
+            (sums[0], errors[0]) = fast_two_sum_into(sums[0], errors[0], x, one);
+            maxima[0] = maxima[0].abs_max(x);
         }
         let tail = vectors.remainder();
         if !tail.is_empty() {
             let mut padded = [0.0f64; 8];
             padded[..tail.len()].copy_from_slice(tail);
             // padded holds 8 >= LANES elements.
-            add(0, V::load(&padded));
+            let x = V::load(&padded);
+            (sums[0], errors[0]) = fast_two_sum_into(sums[0], errors[0], x, one);
+            maxima[0] = maxima[0].abs_max(x);
         }
         (sums, errors, largest_lane(&maxima))
+    }
+}
+
+/// `acc + x` by Fast2Sum (exact when acc's exponent is at least x's), its error added to `err`.
+///
+/// # Safety
+/// The CPU must have V's instruction set.
+#[inline(always)]
+unsafe fn fast_two_sum_into<V: F64Lanes>(acc: V, err: V, x: V, one: V) -> (V, V) {
+    // SAFETY: the caller runs on a CPU with V's instruction set.
+    unsafe {
+        let s = acc.add(x);
+        let s_minus_acc = s.sub_on_fma(acc, one);
+        (s, err.add_on_fma(x.sub(s_minus_acc), one))
     }
 }
 
