@@ -49,8 +49,7 @@ pub fn round_mean(partial: Partial, n: usize, format: Format) -> Rounded {
         return Rounded::Unsure;
     }
     let n = n as f64;
-    let quotient = hi / n;
-    let quotient = quotient + ((-quotient).mul_add(n, hi) + lo) / n;
+    let quotient = quotient(hi, lo, n);
     let (r, gap_below, gap_above) = match format {
         Format::Binary64 => (quotient, quotient - quotient.next_down(), quotient.next_up() - quotient),
         Format::Binary32 => {
@@ -73,4 +72,11 @@ pub fn round_mean(partial: Partial, n: usize, format: Format) -> Rounded {
     } else {
         Rounded::Unsure
     }
+}
+
+/// (hi + lo) / n in f64, for hi + lo normalised (|lo| <= ulp(hi)/2): the first quotient's
+/// remainder, computed with one FMA, is divided again and added back.
+pub fn quotient(hi: f64, lo: f64, n: f64) -> f64 {
+    let first = hi / n;
+    first + ((-first).mul_add(n, hi) + lo) / n
 }

@@ -6,7 +6,7 @@
 //! special case (loads are unaligned); the tail is copied into a zero-padded vector, so nothing
 //! is read past the end of the slice.
 
-use super::{Partial, UNIT_ROUNDOFF};
+use super::{DoubleDouble, Partial, UNIT_ROUNDOFF};
 
 /// A vector of `LANES` f64 values and the operations the kernels need.
 ///
@@ -65,17 +65,6 @@ pub(super) trait F64Lanes: Copy {
 
     /// |self|, lane by lane (the sign bit cleared).
     unsafe fn abs(self) -> Self;
-
-    /// A vector of `2 * LANES` f32 values (the width of one register), for the f32 kernel's
-    /// running max, kept on the raw input so that it costs one operation per two vectors.
-    type F32s: Copy;
-    unsafe fn f32s_zero() -> Self::F32s;
-    /// Loads `2 * LANES` f32 from the start of `xs` (which must hold that many), as two
-    /// vectors of f64 (each conversion exact), and returns `max` raised to their magnitudes,
-    /// lane by lane. One load serves both the conversions and the max.
-    unsafe fn load_widened_pair(xs: &[f32], max: Self::F32s) -> (Self, Self, Self::F32s);
-    /// The largest lane, widened (NaN handling unspecified).
-    unsafe fn f32s_largest(max: Self::F32s) -> f64;
 }
 
 /// Independent accumulator vectors.
@@ -179,47 +168,35 @@ impl<V: F64Lanes> LaneSums<V> {
 }
 
 /// Sum of f32 values: exact conversions, plain f64 lane adds, folded into double-double lanes
-/// every `FOLD_EVERY` iterations.
-///
-/// Error bound: a lane adds at most `FOLD_EVERY` values between folds, so its rounding error
-/// is at most `gamma(FOLD_EVERY) * sum(|x|) <= (FOLD_EVERY + 1) * 2^-53 * count * max|x|`
-/// for the block (recursive summation, Higham's bound). The running max is kept on the raw f32
-/// input, one operation per two vectors. The folds' low-part rounding is tracked as in
-/// `LaneSums`.
+/// every `FOLD_EVERY` iterations. A lane adds at most `FOLD_EVERY` values between folds, so the
+/// sum is off by at most `(FOLD_EVERY + 1) * 2^-53 * sum(|x|)`; no bound is computed at run
+/// time (that costs ~30% in cache: see the README), so f32 means are not certified.
 ///
 /// # Safety
 /// The CPU must have V's instruction set.
 #[inline(always)]
-pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32]) -> Partial {
+pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32]) -> DoubleDouble {
     let step = V::LANES * ACCUMULATORS;
     // SAFETY (whole body): the caller guarantees V's instruction set; every load gets a slice
     // of at least V::LANES elements, as its comment says.
     unsafe {
         let one = opaque_one::<V>();
         let mut folded = LaneSums::<V>::new();
-        // sum over blocks of (values in the block) * (largest |x| in the block)
-        // sum over blocks of (values in the block) * (largest |x| in the block)
-        let mut magnitude = 0.0f64;
         for block in xs.chunks(step * FOLD_EVERY) {
             let mut acc = [V::zero(); ACCUMULATORS];
-            let mut maxima = [V::f32s_zero(); 2];
             let mut chunks = block.chunks_exact(step);
             for chunk in &mut chunks {
                 prefetch_ahead(chunk);
-                for pair in 0..ACCUMULATORS / 2 {
-                    // chunk has `step` = ACCUMULATORS * LANES elements: 2 * LANES from here.
-                    let (x0, x1, max) = V::load_widened_pair(&chunk[2 * pair * V::LANES..], maxima[pair % 2]);
-                    maxima[pair % 2] = max;
+                for (k, a) in acc.iter_mut().enumerate() {
+                    // chunk has `step` = ACCUMULATORS * LANES elements.
                     // On the FMA units: the conversions keep the add pipes busy (measured:
                     // 123 -> 155 GB/s from L2 with AVX-512 on the dev machine).
-                    acc[2 * pair] = acc[2 * pair].add_on_fma(x0, one);
-                    acc[2 * pair + 1] = acc[2 * pair + 1].add_on_fma(x1, one);
+                    *a = a.add_on_fma(V::load_widened(&chunk[k * V::LANES..]), one);
                 }
             }
             // Only the last block has a remainder: fewer than ACCUMULATORS whole vectors, then
             // one zero-padded vector, into one more accumulator.
             let mut extra = V::zero();
-            let mut extra_max = 0.0f64;
             let mut vectors = chunks.remainder().chunks_exact(V::LANES);
             for vector in &mut vectors {
                 // vector has exactly LANES elements.
@@ -232,18 +209,11 @@ pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32]) -> Partial {
                 // padded holds 16 >= LANES elements.
                 extra = extra.add(V::load_widened(&padded));
             }
-            for &x in chunks.remainder() {
-                extra_max = extra_max.max(f64::from(x).abs());
-            }
             for a in acc.into_iter().chain([extra]) {
                 folded = folded.add(a, one);
             }
-            let block_max = V::f32s_largest(maxima[0]).max(V::f32s_largest(maxima[1])).max(extra_max);
-            magnitude += block.len() as f64 * block_max;
         }
-        let mut total = folded.finish();
-        total.error += (FOLD_EVERY + 1) as f64 * UNIT_ROUNDOFF * magnitude;
-        total
+        folded.finish().sum
     }
 }
 

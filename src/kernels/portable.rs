@@ -4,7 +4,7 @@
 //! double-double every `FOLD_EVERY` adds per lane; TwoSum on every add for f64 input), in the
 //! plainest code.
 
-use super::{Partial, UNIT_ROUNDOFF};
+use super::{DoubleDouble, Partial};
 
 const LANES: usize = 8;
 /// Adds per lane between folds; the vector kernels use the same bound.
@@ -12,21 +12,15 @@ const FOLD_EVERY: usize = 256;
 
 /// f32 values summed in f64: each conversion is exact, each lane add rounds to f64 (29 bits
 /// more than the input has), and every block's lanes are folded into a double-double.
-/// A block's lane sums are off by at most `FOLD_EVERY * 2^-53 * sum(|x|)` (recursive
-/// summation of at most FOLD_EVERY values per lane).
-pub fn sum_f32(xs: &[f32]) -> Partial {
-    let mut total = Partial::ZERO;
-    let mut magnitude = 0.0;
+pub fn sum_f32(xs: &[f32]) -> DoubleDouble {
+    let mut total = DoubleDouble::ZERO;
     for block in xs.chunks(LANES * FOLD_EVERY) {
         let mut lanes = [0.0f64; LANES];
         for (i, &x) in block.iter().enumerate() {
             lanes[i % LANES] += f64::from(x);
-            magnitude += f64::from(x).abs();
         }
-        total = lanes.into_iter().fold(total, Partial::add_f64);
+        total = lanes.into_iter().fold(total, DoubleDouble::add_f64);
     }
-    // `magnitude` is itself rounded: it is at most (1 + n u) too small, covered by the margin.
-    total.error += (FOLD_EVERY + 1) as f64 * UNIT_ROUNDOFF * magnitude;
     total
 }
 

@@ -74,34 +74,4 @@ impl F64Lanes for Avx2 {
         // SAFETY: the caller runs on a CPU with AVX. and-not with -0.0 clears the sign bit.
         Avx2(unsafe { _mm256_andnot_pd(_mm256_set1_pd(-0.0), self.0) })
     }
-
-    type F32s = __m256;
-
-    #[inline(always)]
-    unsafe fn f32s_zero() -> Self::F32s {
-        // SAFETY: AVX is present (caller).
-        unsafe { _mm256_setzero_ps() }
-    }
-
-    #[inline(always)]
-    unsafe fn load_widened_pair(xs: &[f32], max: Self::F32s) -> (Self, Self, Self::F32s) {
-        debug_assert!(xs.len() >= 8);
-        // SAFETY: AVX is present (caller); `xs` holds at least 8 values; unaligned load.
-        unsafe {
-            let v = _mm256_loadu_ps(xs.as_ptr());
-            let max = _mm256_max_ps(max, _mm256_andnot_ps(_mm256_set1_ps(-0.0), v));
-            // Two more loads rather than an extract: loads are cheaper than shuffles here.
-            let low = _mm256_cvtps_pd(_mm_loadu_ps(xs.as_ptr()));
-            let high = _mm256_cvtps_pd(_mm_loadu_ps(xs.as_ptr().add(4)));
-            (Avx2(low), Avx2(high), max)
-        }
-    }
-
-    #[inline(always)]
-    unsafe fn f32s_largest(max: Self::F32s) -> f64 {
-        let mut lanes = [0.0f32; 8];
-        // SAFETY: AVX is present (caller); `lanes` has room for 8 values; unaligned store.
-        unsafe { _mm256_storeu_ps(lanes.as_mut_ptr(), max) };
-        lanes.into_iter().fold(0.0f64, |m, x| m.max(f64::from(x)))
-    }
 }

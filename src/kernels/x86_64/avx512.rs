@@ -74,34 +74,4 @@ impl F64Lanes for Avx512 {
         // SAFETY: the caller runs on a CPU with AVX-512DQ (checked with AVX-512F). and-not with -0.0 clears the sign bit.
         Avx512(unsafe { _mm512_andnot_pd(_mm512_set1_pd(-0.0), self.0) })
     }
-
-    type F32s = __m512;
-
-    #[inline(always)]
-    unsafe fn f32s_zero() -> Self::F32s {
-        // SAFETY: AVX-512F and DQ are present (caller).
-        unsafe { _mm512_setzero_ps() }
-    }
-
-    #[inline(always)]
-    unsafe fn load_widened_pair(xs: &[f32], max: Self::F32s) -> (Self, Self, Self::F32s) {
-        debug_assert!(xs.len() >= 16);
-        // SAFETY: AVX-512F and DQ are present (caller); `xs` holds at least 16 values;
-        // unaligned load.
-        unsafe {
-            let v = _mm512_loadu_ps(xs.as_ptr());
-            let max = _mm512_max_ps(max, _mm512_andnot_ps(_mm512_set1_ps(-0.0), v));
-            let low = _mm512_cvtps_pd(_mm512_castps512_ps256(v));
-            let high = _mm512_cvtps_pd(_mm512_extractf32x8_ps::<1>(v));
-            (Avx512(low), Avx512(high), max)
-        }
-    }
-
-    #[inline(always)]
-    unsafe fn f32s_largest(max: Self::F32s) -> f64 {
-        let mut lanes = [0.0f32; 16];
-        // SAFETY: AVX-512F and DQ are present (caller); `lanes` has room for 16 values; unaligned store.
-        unsafe { _mm512_storeu_ps(lanes.as_mut_ptr(), max) };
-        lanes.into_iter().fold(0.0f64, |m, x| m.max(f64::from(x)))
-    }
 }

@@ -61,31 +61,4 @@ impl F64Lanes for Sse2 {
         // SAFETY: SSE2 is part of x86_64. and-not with -0.0 clears the sign bit.
         Sse2(unsafe { _mm_andnot_pd(_mm_set1_pd(-0.0), self.0) })
     }
-
-    type F32s = __m128;
-
-    #[inline(always)]
-    unsafe fn f32s_zero() -> Self::F32s {
-        // SAFETY: SSE2 is part of x86_64.
-        unsafe { _mm_setzero_ps() }
-    }
-
-    #[inline(always)]
-    unsafe fn load_widened_pair(xs: &[f32], max: Self::F32s) -> (Self, Self, Self::F32s) {
-        debug_assert!(xs.len() >= 4);
-        // SAFETY: SSE2 is part of x86_64; `xs` holds at least 4 values; unaligned load.
-        unsafe {
-            let v = _mm_loadu_ps(xs.as_ptr());
-            let max = _mm_max_ps(max, _mm_andnot_ps(_mm_set1_ps(-0.0), v));
-            (Sse2(_mm_cvtps_pd(v)), Sse2(_mm_cvtps_pd(_mm_movehl_ps(v, v))), max)
-        }
-    }
-
-    #[inline(always)]
-    unsafe fn f32s_largest(max: Self::F32s) -> f64 {
-        let mut lanes = [0.0f32; 4];
-        // SAFETY: SSE2 is part of x86_64; `lanes` has room for 4 values; unaligned store.
-        unsafe { _mm_storeu_ps(lanes.as_mut_ptr(), max) };
-        lanes.into_iter().fold(0.0f64, |m, x| m.max(f64::from(x)))
-    }
 }
