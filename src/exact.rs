@@ -37,6 +37,11 @@ const ADDS_PER_CARRY: u32 = 1 << 30;
 /// Extra bits the dividend is shifted by, so that the quotient keeps at least 65 bits.
 const QUOTIENT_SHIFT_DIGITS: usize = 4;
 
+/// Serialized form: magic (8 bytes), count (u64), special-value flags (u64), then every digit
+/// (i64) after carry propagation; all little-endian.
+const MAGIC: [u8; 8] = *b"NPMEANX1";
+pub const SERIALIZED_LEN: usize = 8 + 8 + 8 + 8 * LIMBS;
+
 /// The exact sum of a sequence of floats, and its count.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExactSum {
@@ -160,10 +165,59 @@ impl ExactSum {
             *digit += theirs;
         }
         self.propagate_carries();
-        self.count += other.count;
+        self.count = self.count.saturating_add(other.count);
         self.nan |= other.nan;
         self.pos_inf |= other.pos_inf;
         self.neg_inf |= other.neg_inf;
+    }
+
+    /// The state as bytes ([`SERIALIZED_LEN`] of them), for storage or another process.
+    pub fn to_bytes(&self) -> [u8; SERIALIZED_LEN] {
+        let mut sum = self.clone();
+        sum.propagate_carries();
+        let mut out = [0u8; SERIALIZED_LEN];
+        out[..8].copy_from_slice(&MAGIC);
+        out[8..16].copy_from_slice(&sum.count.to_le_bytes());
+        let flags = u64::from(sum.nan) | u64::from(sum.pos_inf) << 1 | u64::from(sum.neg_inf) << 2;
+        out[16..24].copy_from_slice(&flags.to_le_bytes());
+        for (chunk, digit) in out[24..].chunks_exact_mut(8).zip(sum.digits) {
+            chunk.copy_from_slice(&digit.to_le_bytes());
+        }
+        out
+    }
+
+    /// The state `to_bytes` wrote, or `None` if `bytes` is not one (wrong length or magic,
+    /// digits out of range, unknown flags).
+    pub fn from_bytes(bytes: &[u8]) -> Option<ExactSum> {
+        if bytes.len() != SERIALIZED_LEN || bytes[..8] != MAGIC {
+            return None;
+        }
+        let word = |i: usize| -> [u8; 8] {
+            let mut w = [0u8; 8];
+            w.copy_from_slice(&bytes[i..i + 8]);
+            w
+        };
+        let count = u64::from_le_bytes(word(8));
+        let flags = u64::from_le_bytes(word(16));
+        if flags > 0b111 {
+            return None;
+        }
+        let mut sum = ExactSum::new();
+        for (i, digit) in sum.digits.iter_mut().enumerate() {
+            *digit = i64::from_le_bytes(word(24 + 8 * i));
+        }
+        // Carried digits are in [0, 2^32) but the top one, which a real sum keeps far below
+        // 2^40 in magnitude (count < 2^64 values below 2^1024): anything else is corrupt, and
+        // would risk overflow in later arithmetic.
+        let (low, top) = sum.digits.split_at(LIMBS - 1);
+        if low.iter().any(|&d| !(0..1 << 32).contains(&d)) || top[0].unsigned_abs() >= 1 << 40 {
+            return None;
+        }
+        sum.count = count;
+        sum.nan = flags & 1 != 0;
+        sum.pos_inf = flags & 2 != 0;
+        sum.neg_inf = flags & 4 != 0;
+        Some(sum)
     }
 
     /// Brings every digit but the top one into [0, 2^32); the top digit carries the sign.
@@ -429,6 +483,30 @@ mod tests {
         left.merge(&right);
         assert_eq!(left.mean_f64(), whole.mean_f64());
         assert_eq!(left.count(), 1000);
+    }
+
+    #[test]
+    fn bytes_round_trip_and_reject_corruption() {
+        let mut s = ExactSum::new();
+        s.add_f64s(&[1e300, -3.5, 2f64.powi(-1070), f64::INFINITY]);
+        let bytes = s.to_bytes();
+        let back = ExactSum::from_bytes(&bytes).unwrap();
+        assert_eq!(back.count(), 4);
+        assert_eq!(back.mean_f64(), f64::INFINITY);
+        let mut finite = ExactSum::new();
+        finite.add_f64s(&[1e300, -3.5, 2f64.powi(-1070)]);
+        let back = ExactSum::from_bytes(&finite.to_bytes()).unwrap();
+        assert_eq!(back.mean_f64(), finite.mean_f64());
+        assert!(ExactSum::from_bytes(&bytes[1..]).is_none());
+        let mut bad = bytes;
+        bad[0] = b'X';
+        assert!(ExactSum::from_bytes(&bad).is_none());
+        let mut bad = bytes;
+        bad[24 + 8 * 3 + 7] = 0x7f; // a low digit far out of range
+        assert!(ExactSum::from_bytes(&bad).is_none());
+        let mut bad = bytes;
+        bad[16] = 0xff; // unknown flags
+        assert!(ExactSum::from_bytes(&bad).is_none());
     }
 
     #[test]

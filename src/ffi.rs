@@ -6,7 +6,8 @@
 //! - otherwise the result is what the safe function of the same name in the crate root returns;
 //! - nothing panics or unwinds; every function is reentrant and thread-safe;
 //! - nothing allocates, except that a `*_threads` call which starts threads allocates their
-//!   handles (and the threads themselves) for the length of the call.
+//!   handles (and the threads themselves) for the length of the call, and that
+//!   `mean_acc_new` and `mean_acc_deserialize` allocate the accumulator they return.
 //!
 //! Thread counts: 0 means the default (`NPMEAN_NUM_THREADS`, else every CPU); a number caps
 //! the threads; arrays under 6 MiB per thread use fewer, down to one. The level of SIMD is the
@@ -16,6 +17,7 @@ use std::ffi::c_char;
 
 use libc::{c_double, c_float, c_int, size_t};
 
+use crate::exact::ExactSum;
 use crate::kernels::Level;
 
 /// The slice `ptr[0..len]`, or `None` when the arguments cannot describe a non-empty array.
@@ -138,5 +140,176 @@ pub unsafe extern "C" fn mean_bench_read_f32(a: *const c_float, n: size_t, threa
     match unsafe { as_slice(a, n) } {
         Some(xs) => crate::parallel::map_merge(xs, threads, crate::kernels::plain_sum_f32, |a, b| a + b),
         None => f64::NAN,
+    }
+}
+
+// --- The exact, mergeable accumulator ------------------------------------------------------
+//
+// `mean_acc` is opaque to C: an `ExactSum` on the heap. A handle is owned by its creator
+// (`mean_acc_new` or `mean_acc_deserialize`) until `mean_acc_free`. One handle must not be used
+// by two threads at once; different handles are independent. Functions that take a handle
+// accept NULL and answer with an error value; `int` results are 0 for success and -1 for bad
+// arguments.
+
+/// The opaque accumulator type of the C ABI.
+pub type MeanAcc = ExactSum;
+
+/// `mean_acc *mean_acc_new(void)`: an empty accumulator (allocates; aborts if memory runs out,
+/// as every Rust allocation does).
+#[unsafe(no_mangle)]
+pub extern "C" fn mean_acc_new() -> *mut MeanAcc {
+    Box::into_raw(Box::new(ExactSum::new()))
+}
+
+/// `void mean_acc_free(mean_acc *acc)`: releases `acc`; NULL is ignored.
+///
+/// # Safety
+/// `acc` must be NULL or a handle from this library not freed before.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mean_acc_free(acc: *mut MeanAcc) {
+    if !acc.is_null() {
+        // SAFETY: a non-NULL handle came from Box::into_raw and is freed once (caller).
+        drop(unsafe { Box::from_raw(acc) });
+    }
+}
+
+/// Turns (handle, pointer, length) into references, or `None` for bad arguments.
+///
+/// # Safety
+/// As for [`as_slice`], and `acc` must be NULL or a live handle used by no other thread.
+unsafe fn acc_and_slice<'a, T>(acc: *mut MeanAcc, ptr: *const T, len: usize) -> Option<(&'a mut MeanAcc, &'a [T])> {
+    // SAFETY: the caller promises a NULL or live, unshared handle.
+    let acc = unsafe { acc.as_mut() }?;
+    if len == 0 {
+        return Some((acc, &[]));
+    }
+    // SAFETY: the caller promises `ptr` points to `len` values when it is not NULL.
+    Some((acc, unsafe { as_slice(ptr, len) }?))
+}
+
+/// `int mean_acc_add_f32(mean_acc *acc, const float *a, size_t n)`: adds `n` floats exactly
+/// (`n == 0` adds nothing). -1, adding nothing, for a NULL handle, or NULL or misaligned `a`
+/// with `n > 0`.
+///
+/// # Safety
+/// `acc` must be NULL or a live handle used by no other thread; `a` must be NULL or point to
+/// `n` readable floats.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mean_acc_add_f32(acc: *mut MeanAcc, a: *const c_float, n: size_t) -> c_int {
+    // SAFETY: forwarded from the caller.
+    match unsafe { acc_and_slice(acc, a, n) } {
+        Some((acc, xs)) => {
+            acc.add_f32s(xs);
+            0
+        }
+        None => -1,
+    }
+}
+
+/// `int mean_acc_add_f64(mean_acc *acc, const double *a, size_t n)`: as `mean_acc_add_f32`,
+/// for doubles.
+///
+/// # Safety
+/// `acc` must be NULL or a live handle used by no other thread; `a` must be NULL or point to
+/// `n` readable doubles.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mean_acc_add_f64(acc: *mut MeanAcc, a: *const c_double, n: size_t) -> c_int {
+    // SAFETY: forwarded from the caller.
+    match unsafe { acc_and_slice(acc, a, n) } {
+        Some((acc, xs)) => {
+            acc.add_f64s(xs);
+            0
+        }
+        None => -1,
+    }
+}
+
+/// `int mean_acc_merge(mean_acc *into, const mean_acc *from)`: adds everything `from` holds to
+/// `into` (`from` is unchanged; `into == from` doubles it). -1 if either is NULL.
+///
+/// # Safety
+/// Both must be NULL or live handles; `into` used by no other thread.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mean_acc_merge(into: *mut MeanAcc, from: *const MeanAcc) -> c_int {
+    if into.is_null() || from.is_null() {
+        return -1;
+    }
+    // SAFETY: both are live handles (caller); the copy makes `into == from` sound.
+    let from = unsafe { (*from).clone() };
+    // SAFETY: `into` is live and unshared (caller).
+    unsafe { (*into).merge(&from) };
+    0
+}
+
+/// `uint64_t mean_acc_count(const mean_acc *acc)`: values added so far; 0 for NULL.
+///
+/// # Safety
+/// `acc` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mean_acc_count(acc: *const MeanAcc) -> u64 {
+    // SAFETY: NULL or live (caller).
+    unsafe { acc.as_ref() }.map_or(0, ExactSum::count)
+}
+
+/// `float mean_acc_mean_f32(const mean_acc *acc)`: the exact mean of everything added, rounded
+/// once to float (ties to even). NaN for NULL or no values; special values as for `mean_f32`.
+///
+/// # Safety
+/// `acc` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mean_acc_mean_f32(acc: *const MeanAcc) -> c_float {
+    // SAFETY: NULL or live (caller).
+    unsafe { acc.as_ref() }.map_or(f32::NAN, ExactSum::mean_f32)
+}
+
+/// `double mean_acc_mean_f64(const mean_acc *acc)`: as `mean_acc_mean_f32`, rounded to double.
+///
+/// # Safety
+/// `acc` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mean_acc_mean_f64(acc: *const MeanAcc) -> c_double {
+    // SAFETY: NULL or live (caller).
+    unsafe { acc.as_ref() }.map_or(f64::NAN, ExactSum::mean_f64)
+}
+
+/// `size_t mean_acc_serialized_size(void)`: the bytes `mean_acc_serialize` writes.
+#[unsafe(no_mangle)]
+pub extern "C" fn mean_acc_serialized_size() -> size_t {
+    crate::exact::SERIALIZED_LEN
+}
+
+/// `int mean_acc_serialize(const mean_acc *acc, uint8_t *out, size_t len)`: writes the state
+/// (`mean_acc_serialized_size()` bytes, portable across machines) to `out`. -1, writing
+/// nothing, for NULL arguments or `len` too small.
+///
+/// # Safety
+/// `acc` must be NULL or a live handle; `out` must be NULL or point to `len` writable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mean_acc_serialize(acc: *const MeanAcc, out: *mut u8, len: size_t) -> c_int {
+    let size = crate::exact::SERIALIZED_LEN;
+    // SAFETY: NULL or live (caller).
+    let Some(acc) = (unsafe { acc.as_ref() }) else {
+        return -1;
+    };
+    if out.is_null() || len < size {
+        return -1;
+    }
+    let bytes = acc.to_bytes();
+    // SAFETY: `out` has room for `len >= size` bytes (caller, checked); the source is ours.
+    unsafe { std::ptr::copy_nonoverlapping(bytes.as_ptr(), out, size) };
+    0
+}
+
+/// `mean_acc *mean_acc_deserialize(const uint8_t *bytes, size_t len)`: a new accumulator with
+/// the state `mean_acc_serialize` wrote, or NULL if the bytes are not such a state.
+///
+/// # Safety
+/// `bytes` must be NULL or point to `len` readable bytes.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mean_acc_deserialize(bytes: *const u8, len: size_t) -> *mut MeanAcc {
+    // SAFETY: forwarded from the caller (bytes have no alignment requirement).
+    match unsafe { as_slice(bytes, len) }.and_then(ExactSum::from_bytes) {
+        Some(sum) => Box::into_raw(Box::new(sum)),
+        None => std::ptr::null_mut(),
     }
 }

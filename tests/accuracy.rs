@@ -106,3 +106,38 @@ fn subnormals() {
     let tiny32 = f32::from_bits(1);
     assert_eq!(mean_f32(&[tiny32, 3.0 * tiny32]), 2.0 * tiny32);
 }
+
+#[test]
+fn both_the_fast_path_and_the_exact_path_are_reached() {
+    use mean::kernels::sum_f64;
+    use mean::rounding::{Format, Rounded, round_mean};
+    // Ordinary data: the error bound is far from any rounding boundary.
+    let ordinary = data_f64("normal", 10_000, 1);
+    assert!(matches!(round_mean(sum_f64(&ordinary), ordinary.len(), Format::Binary64), Rounded::Certain(_)));
+    // An exact tie: no bound can decide it, the exact path rounds it to even.
+    let one_up = f64::from_bits(1.0f64.to_bits() + 1);
+    let tie = [1.0, one_up];
+    assert_eq!(round_mean(sum_f64(&tie), 2, Format::Binary64), Rounded::Unsure);
+    assert_eq!(mean_f64(&tie), 1.0);
+    // A sum that overflows f64 is never certified.
+    let big = [f64::MAX, f64::MAX];
+    assert_eq!(round_mean(sum_f64(&big), 2, Format::Binary64), Rounded::Unsure);
+    // A sum known to be exactly zero (the scalar kernel's is, here) is reported as such; its
+    // sign is decided from the values. The vector kernel's bound is never zero: exact path.
+    let zero = [1.0, -1.0];
+    let scalar = mean::kernels::portable::sum_f64(&zero);
+    assert_eq!(round_mean(scalar, 2, Format::Binary64), Rounded::ExactZero);
+    assert_eq!(mean_f64(&zero).to_bits(), 0.0f64.to_bits());
+    assert_eq!(mean_f64(&[-0.0, -0.0]).to_bits(), (-0.0f64).to_bits());
+}
+
+#[test]
+fn float64_near_ties_closer_than_float64_resolves() {
+    // (2 + 2^-52 + h) / 4 = 0.5 + 2^-54 + h/4 sits a hair above (h > 0) or below (h < 0) the
+    // midpoint between 0.5 and its successor.
+    let one_up = f64::from_bits(1.0f64.to_bits() + 1);
+    let half_up = f64::from_bits(0.5f64.to_bits() + 1);
+    assert_eq!(mean_f64(&[1.0, one_up, 2f64.powi(-1000), 0.0]), half_up);
+    assert_eq!(mean_f64(&[1.0, one_up, -(2f64.powi(-1000)), 0.0]), 0.5);
+    assert_eq!(mean_f64(&[1.0, one_up, 0.0, 0.0]), 0.5); // the tie itself, to even
+}

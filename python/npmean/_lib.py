@@ -46,6 +46,19 @@ class Library:
         self.mean_simd_best = self._declare("mean_simd_best", ctypes.c_char_p)
         self.mean_min_bytes_per_thread = self._declare("mean_min_bytes_per_thread", ctypes.c_size_t)
         self.mean_bench_read_f32 = self._declare("mean_bench_read_f32", ctypes.c_double, pointer, size, size)
+        # The exact accumulator: handles are opaque pointers.
+        handle, status = ctypes.c_void_p, ctypes.c_int
+        self.mean_acc_new = self._declare("mean_acc_new", handle)
+        self.mean_acc_free = self._declare("mean_acc_free", None, handle)
+        self.mean_acc_add_f32 = self._declare("mean_acc_add_f32", status, handle, pointer, size)
+        self.mean_acc_add_f64 = self._declare("mean_acc_add_f64", status, handle, pointer, size)
+        self.mean_acc_merge = self._declare("mean_acc_merge", status, handle, handle)
+        self.mean_acc_count = self._declare("mean_acc_count", ctypes.c_uint64, handle)
+        self.mean_acc_mean_f32 = self._declare("mean_acc_mean_f32", ctypes.c_float, handle)
+        self.mean_acc_mean_f64 = self._declare("mean_acc_mean_f64", ctypes.c_double, handle)
+        self.mean_acc_serialized_size = self._declare("mean_acc_serialized_size", size)
+        self.mean_acc_serialize = self._declare("mean_acc_serialize", status, handle, ctypes.c_char_p, size)
+        self.mean_acc_deserialize = self._declare("mean_acc_deserialize", handle, ctypes.c_char_p, size)
 
     def _declare(self, name: str, restype, *argtypes):
         # A CFUNCTYPE prototype is checked once, here, instead of on every call.

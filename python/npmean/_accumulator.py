@@ -1,0 +1,120 @@
+"""``npmean.MeanAccumulator``: an exact running mean that can be added to, merged and pickled."""
+
+from __future__ import annotations
+
+import threading
+import warnings
+
+import numpy as np
+
+from . import _mean
+from ._mean import _F32, _F64, _data_pointer, _dense, _plan
+
+
+class MeanAccumulator:
+    """The exact sum and count of every value added, in any number of chunks.
+
+    ``mean()`` is the exact mean of everything added, rounded once (to nearest, ties to even)
+    to float64 or float32, whatever the chunking, merge order or machine: chunked file reads,
+    streams and partial results from other processes give the mean of the whole.
+
+    Accepts what :func:`npmean.mean` accepts. float16 values are added exactly; integers are
+    converted to float64 first (exact up to 2^53 in magnitude, rounded beyond, as numpy does).
+    An accumulator may be shared between threads (calls are serialized by a lock).
+    """
+
+    __slots__ = ("_handle", "_lib", "_lock", "__weakref__")
+
+    def __init__(self):
+        self._lib = _mean.library()
+        self._lock = threading.Lock()
+        self._handle = self._lib.mean_acc_new()
+        if not self._handle:
+            raise MemoryError("mean_acc_new failed")
+
+    def __del__(self):
+        handle = getattr(self, "_handle", None)
+        if handle:
+            self._lib.mean_acc_free(handle)
+            self._handle = None
+
+    def add(self, a) -> MeanAccumulator:
+        """Adds every element of ``a``. Returns the accumulator, so calls can be chained."""
+        arr = a if isinstance(a, np.ndarray) else np.asarray(a)
+        compute, _ = _plan(arr.dtype)
+        if arr.dtype == np.float16:
+            compute = _F32  # exact, and half the memory of float64
+        if arr.size == 0:
+            return self
+        dense = _dense(arr, compute)
+        add = self._lib.mean_acc_add_f32 if compute is _F32 else self._lib.mean_acc_add_f64
+        with self._lock:
+            # `dense` is a local: it stays alive until the call returns.
+            status = add(self._handle, _data_pointer(dense), dense.size)
+        if status != 0:
+            raise RuntimeError(f"libmean refused the array (status {status})")
+        return self
+
+    def merge(self, other: MeanAccumulator) -> MeanAccumulator:
+        """Adds everything ``other`` holds (``other`` is unchanged). Returns this accumulator."""
+        if not isinstance(other, MeanAccumulator):
+            raise TypeError(f"can only merge a MeanAccumulator, not {type(other).__name__}")
+        if other is self:
+            with self._lock:
+                self._lib.mean_acc_merge(self._handle, self._handle)
+            return self
+        # A fixed lock order (by id) so that a.merge(b) and b.merge(a) cannot deadlock.
+        first, second = sorted((self, other), key=id)
+        with first._lock, second._lock:
+            self._lib.mean_acc_merge(self._handle, other._handle)
+        return self
+
+    @property
+    def count(self) -> int:
+        """How many values were added."""
+        with self._lock:
+            return int(self._lib.mean_acc_count(self._handle))
+
+    def mean(self, dtype=np.float64):
+        """The exact mean rounded once to ``dtype`` (float64 or float32). NaN, with numpy's
+        "Mean of empty slice" warning, if nothing was added."""
+        dtype = np.dtype(dtype)
+        if dtype == _F64:
+            fn, result_type = self._lib.mean_acc_mean_f64, np.float64
+        elif dtype == _F32:
+            fn, result_type = self._lib.mean_acc_mean_f32, np.float32
+        else:
+            raise TypeError(f"MeanAccumulator.mean rounds to float64 or float32, not {dtype}")
+        with self._lock:
+            if self._lib.mean_acc_count(self._handle) == 0:
+                warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=2)
+                return result_type(np.nan)
+            return result_type(fn(self._handle))
+
+    def to_bytes(self) -> bytes:
+        """The state, as bytes that :meth:`from_bytes` (in any process, on any machine) restores."""
+        size = self._lib.mean_acc_serialized_size()
+        buffer = bytes(size)
+        with self._lock:
+            status = self._lib.mean_acc_serialize(self._handle, buffer, size)
+        if status != 0:
+            raise RuntimeError("mean_acc_serialize failed")
+        return buffer
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> MeanAccumulator:
+        """An accumulator with the state :meth:`to_bytes` wrote; ``ValueError`` for other bytes."""
+        data = bytes(data)
+        acc = cls.__new__(cls)
+        acc._lib = _mean.library()
+        acc._lock = threading.Lock()
+        acc._handle = acc._lib.mean_acc_deserialize(data, len(data))
+        if not acc._handle:
+            raise ValueError("not a serialized MeanAccumulator")
+        return acc
+
+    def __reduce__(self):
+        return (MeanAccumulator.from_bytes, (self.to_bytes(),))
+
+    def __repr__(self) -> str:
+        return f"<npmean.MeanAccumulator count={self.count}>"
