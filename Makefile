@@ -45,7 +45,8 @@ test-rust:
 
 # The whole suite at the best SIMD level, then the accuracy-bearing files once per other level
 # this CPU has (NPMEAN_SIMD forces it; scalar is the portable fallback).
-PER_LEVEL_TESTS := tests/python/test_accuracy.py tests/python/test_properties.py tests/python/test_simd_threads.py
+PER_LEVEL_TESTS := tests/python/test_accuracy.py tests/python/test_properties.py tests/python/test_simd_threads.py \
+                   tests/python/test_correct_rounding.py
 
 test-python: build venv
 	$(VPY) -m pytest -q tests/python
