@@ -20,18 +20,17 @@ pub mod parallel;
 pub mod rounding;
 
 use exact::ExactSum;
-use kernels::{DoubleDouble, Level, Partial};
+use kernels::{Level, Partial};
 use rounding::{Format, Rounded, round_mean};
 
-/// The mean of `xs`, within one ulp of the exact mean (the sum is accumulated in f64 lanes and
-/// a double-double; the result is not yet certified to be correctly rounded). NaN for an empty
-/// slice. One thread.
+/// The mean of `xs`, correctly rounded: the exact mean rounded once to the nearest f32, ties to
+/// even. NaN for an empty slice. One thread.
 pub fn mean_f32(xs: &[f32]) -> f32 {
     mean_f32_threads(xs, 1)
 }
 
 /// [`mean_f32`] on up to `threads` threads (0: `NPMEAN_NUM_THREADS` or every CPU); arrays too
-/// small to gain from threads use fewer, down to one.
+/// small to gain from threads use fewer, down to one. The result does not depend on the count.
 pub fn mean_f32_threads(xs: &[f32], threads: usize) -> f32 {
     mean_f32_using(xs, threads, Level::selected())
 }
@@ -44,15 +43,19 @@ pub fn mean_f32_using(xs: &[f32], threads: usize, level: Level) -> f32 {
         [x] => return *x, // the exact mean of one value is that value
         _ => {}
     }
-    let sum = parallel::map_merge(xs, threads, |part| kernels::sum_f32_at(level, part), DoubleDouble::add);
-    if !sum.is_finite() {
+    let partial = parallel::map_merge(xs, threads, |part| kernels::sum_f32_at(level, part), Partial::merge);
+    if !partial.sum.is_finite() {
         // An infinity or NaN in the input: f32 values cannot overflow an f64 sum. The error
         // terms are NaN by now, but a plain f64 sum combines the special values by IEEE rules
         // (NaN wins; inf + -inf is NaN; else the infinity).
         return kernels::plain_sum_f32(xs) as f32;
     }
-    let (hi, lo) = kernels::two_sum(sum.hi, sum.lo);
-    signed_zero(rounding::quotient(hi, lo, xs.len() as f64), xs) as f32
+    let mean = match round_mean(partial, xs.len(), Format::Binary32) {
+        Rounded::Certain(mean) => mean as f32,
+        Rounded::ExactZero => 0.0,
+        Rounded::Unsure => exact_sum(xs, threads, ExactSum::add_f32s).mean_f32(),
+    };
+    signed_zero(mean.into(), xs) as f32
 }
 
 /// The mean of `xs`, correctly rounded: the exact mean rounded once to the nearest f64, ties to

@@ -1,5 +1,5 @@
-//! Summation kernels: each turns a slice into an unevaluated double-double sum; the f64 kernels
-//! also bound its error (a [`Partial`]).
+//! Summation kernels: each turns a slice into an unevaluated double-double sum and a bound on
+//! its error (a [`Partial`]).
 //!
 //! - `portable`: scalar code that compiles everywhere; the naive twin the vector kernels are
 //!   tested against.
@@ -203,7 +203,7 @@ fn select() -> Level {
 
 /// Sum of f32 values, each converted to f64 exactly; plain f64 lane sums folded into a
 /// double-double every few hundred adds. Uses the selected level.
-pub fn sum_f32(xs: &[f32]) -> DoubleDouble {
+pub fn sum_f32(xs: &[f32]) -> Partial {
     sum_f32_at(Level::selected(), xs)
 }
 
@@ -213,7 +213,7 @@ pub fn sum_f64(xs: &[f64]) -> Partial {
 }
 
 /// [`sum_f32`] at a given level; a level this CPU lacks runs the portable kernel.
-pub fn sum_f32_at(level: Level, xs: &[f32]) -> DoubleDouble {
+pub fn sum_f32_at(level: Level, xs: &[f32]) -> Partial {
     #[cfg(target_arch = "x86_64")]
     if level.is_available() {
         // SAFETY: each arm's feature was just detected on this CPU.

@@ -74,4 +74,10 @@ impl F64Lanes for Avx2 {
         // SAFETY: the caller runs on a CPU with AVX. and-not with -0.0 clears the sign bit.
         Avx2(unsafe { _mm256_andnot_pd(_mm256_set1_pd(-0.0), self.0) })
     }
+
+    #[inline(always)]
+    unsafe fn square_add(self, acc: Self) -> Self {
+        // SAFETY: the caller runs on a CPU with FMA.
+        Avx2(unsafe { _mm256_fmadd_pd(self.0, self.0, acc.0) })
+    }
 }

@@ -74,4 +74,10 @@ impl F64Lanes for Avx512 {
         // SAFETY: the caller runs on a CPU with AVX-512DQ (checked with AVX-512F). and-not with -0.0 clears the sign bit.
         Avx512(unsafe { _mm512_andnot_pd(_mm512_set1_pd(-0.0), self.0) })
     }
+
+    #[inline(always)]
+    unsafe fn square_add(self, acc: Self) -> Self {
+        // SAFETY: the caller runs on a CPU with AVX-512F.
+        Avx512(unsafe { _mm512_fmadd_pd(self.0, self.0, acc.0) })
+    }
 }

@@ -6,7 +6,7 @@ mod avx2;
 mod avx512;
 mod sse2;
 
-use super::{DoubleDouble, Partial};
+use super::Partial;
 use super::generic;
 
 macro_rules! entry_points {
@@ -14,7 +14,7 @@ macro_rules! entry_points {
         /// # Safety
         #[doc = concat!("The CPU must support `", $feature, "`.")]
         #[target_feature(enable = $feature)]
-        pub(super) unsafe fn $sum_f32(xs: &[f32]) -> DoubleDouble {
+        pub(super) unsafe fn $sum_f32(xs: &[f32]) -> Partial {
             // SAFETY: the caller checked the feature; the target_feature makes it usable here.
             unsafe { generic::sum_f32::<$vector>(xs) }
         }
