@@ -1,6 +1,6 @@
-//! How often ordinary float64 data needs the exact path (the error bound straddles a rounding
-//! boundary, or the mean is an exact tie): cargo run --release --example fallback_rate
-use mean::kernels::sum_f64;
+//! How often ordinary data needs the exact path (the error bound straddles a rounding boundary,
+//! or the mean is an exact tie): cargo run --release --example fallback_rate
+use mean::kernels::{sum_f32, sum_f64};
 use mean::rounding::{Format, Rounded, round_mean};
 
 struct Rng(u64);
@@ -17,16 +17,16 @@ impl Rng {
 
 fn main() {
     let mut rng = Rng(0x1234_5678_9abc_def1);
-    for &(n, trials) in &[(1000usize, 20000usize), (100_000, 2000), (10_000_000, 40)] {
+    for &(n, trials) in &[(1000usize, 20000usize), (100_000, 2000), (10_000_000, 60)] {
         for kind in ["normal", "uniform"] {
-            let mut unsure = 0;
+            let (mut unsure32, mut unsure64) = (0, 0);
             for _ in 0..trials {
                 let xs: Vec<f64> = (0..n).map(|_| if kind == "normal" { rng.normal() } else { rng.unit() }).collect();
-                if round_mean(sum_f64(&xs), n, Format::Binary64) == Rounded::Unsure {
-                    unsure += 1;
-                }
+                let ys: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
+                unsure32 += usize::from(round_mean(sum_f32(&ys), n, Format::Binary32) == Rounded::Unsure);
+                unsure64 += usize::from(round_mean(sum_f64(&xs), n, Format::Binary64) == Rounded::Unsure);
             }
-            println!("n={n:>9} {kind:>8}: exact path taken {unsure}/{trials}");
+            println!("n={n:>9} {kind:>8}: exact path taken: float32 {unsure32}/{trials}, float64 {unsure64}/{trials}");
         }
     }
 }

@@ -1,16 +1,14 @@
 //! The safe API against the exact, correctly rounded mean: every length, alignment and kind.
-//! f64 means must equal it; f32 means must be within 1 ulp.
+//! Equality is exact: the library promises correct rounding.
 
 mod common;
 
 use common::*;
 use mean::{exact_mean_f32, exact_mean_f64, mean_f32, mean_f64};
 
-/// f64 means are correctly rounded: 0 ulps from the exact mean rounded once (ties to even).
+/// Every mean is correctly rounded: 0 ulps from the exact mean rounded once (ties to even).
 const MAX_ULPS_F64: u64 = 0;
-/// f32 means: the sum carries 29+ bits more than the result, so the only visible error is the
-/// final rounding plus a hair: at most 1 ulp (not yet certified to be correctly rounded).
-const MAX_ULPS_F32: u64 = 1;
+const MAX_ULPS_F32: u64 = 0;
 
 #[test]
 fn every_length_and_alignment_f32() {

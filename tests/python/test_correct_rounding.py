@@ -1,5 +1,5 @@
-"""float64 means (npmean.mean) and every MeanAccumulator mean are correctly rounded: equal to
-the exact mean rounded once, bit for bit, on hard cases and ordinary data alike."""
+"""Every mean (npmean.mean, MeanAccumulator) is correctly rounded: equal to the exact mean
+rounded once, bit for bit, on hard cases and ordinary data alike."""
 
 import os
 import pickle
@@ -26,6 +26,11 @@ def same(a, b) -> bool:
 def test_float64_hard_cases(name, x):
     with np.errstate(over="ignore"):
         assert same(npmean.mean(x), exact_mean(x, np.float64))
+
+
+@pytest.mark.parametrize("name, x", HARD32, ids=[n for n, _ in HARD32])
+def test_float32_hard_cases(name, x):
+    assert same(npmean.mean(x), exact_mean(x, np.float32))
 
 
 @pytest.mark.parametrize("threads", [1, 2, 3])
