@@ -1,4 +1,5 @@
-/* libmean: the mean of a float array. See README.md, "C ABI contract".
+/* libmean: the mean of a float array, correctly rounded (the exact mean rounded once to the
+ * result type, ties to even). See README.md, "C ABI contract".
  *
  * Every function returns NaN for NULL, a length of 0 (or below), or a pointer not aligned for
  * its element type, and then reads nothing. Any NaN in the input, or +inf together with -inf,
@@ -15,13 +16,13 @@
 extern "C" {
 #endif
 
-/* The classic ctypes tutorial's signature, with an accurate result. */
+/* The classic ctypes tutorial's signature, with a correctly rounded result. */
 float compute_mean(const float *a, int n);
 
-/* Mean of n floats, summed in f64 and better. */
+/* Mean of n floats. */
 float mean_f32(const float *a, size_t n);
 
-/* Mean of n doubles, summed in double-double. */
+/* Mean of n doubles. */
 double mean_f64(const double *a, size_t n);
 
 /* The same on up to `threads` threads (0: NPMEAN_NUM_THREADS, else every CPU). Threads start

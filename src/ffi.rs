@@ -3,7 +3,8 @@
 //! Contract, for every function here:
 //! - NULL, a length of 0 or below, or a pointer not aligned for its element type gives NaN, and
 //!   the pointer is not read;
-//! - otherwise the result is what the safe function of the same name in the crate root returns;
+//! - otherwise the result is what the safe function of the same name in the crate root returns:
+//!   the exact mean rounded once to the result type (ties to even);
 //! - nothing panics or unwinds; every function is reentrant and thread-safe;
 //! - nothing allocates, except that a `*_threads` call which starts threads allocates their
 //!   handles (and the threads themselves) for the length of the call, and that
@@ -36,7 +37,7 @@ unsafe fn as_slice<'a, T>(ptr: *const T, len: usize) -> Option<&'a [T]> {
 }
 
 /// `float compute_mean(const float *a, int n)`: the classic ctypes tutorial's function, with
-/// its accuracy fixed. NaN when `a` is NULL or misaligned or `n <= 0`.
+/// its accuracy fixed (correctly rounded). NaN when `a` is NULL or misaligned or `n <= 0`.
 ///
 /// # Safety
 /// `a` must be NULL or point to `n` readable floats.
@@ -52,7 +53,7 @@ pub unsafe extern "C" fn compute_mean(a: *const c_float, n: c_int) -> c_float {
     }
 }
 
-/// `float mean_f32(const float *a, size_t n)`: the mean of `n` floats, summed in f64 and better.
+/// `float mean_f32(const float *a, size_t n)`: the mean of `n` floats, correctly rounded.
 ///
 /// # Safety
 /// `a` must be NULL or point to `n` readable floats.
@@ -65,8 +66,7 @@ pub unsafe extern "C" fn mean_f32(a: *const c_float, n: size_t) -> c_float {
     }
 }
 
-/// `double mean_f64(const double *a, size_t n)`: the mean of `n` doubles, summed in
-/// double-double.
+/// `double mean_f64(const double *a, size_t n)`: the mean of `n` doubles, correctly rounded.
 ///
 /// # Safety
 /// `a` must be NULL or point to `n` readable doubles.

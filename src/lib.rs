@@ -1,17 +1,19 @@
-//! `mean`: the mean of a float array, accurate at any size and fast, for Rust, C and Python.
+//! `mean`: the correctly rounded mean of a float array, fast, for Rust, C and Python.
 //!
 //! Layers, from the bottom:
-//! - [`kernels`]: summation kernels over slices, returning a double-double partial sum;
-//! - [`exact`]: an exact accumulator with a correctly rounded mean, the reference and the
-//!   fallback for sums that overflow;
-//! - this module: the safe Rust API ([`mean_f32`], [`mean_f64`]), which turns a partial sum into
-//!   a mean and decides what special values give;
+//! - [`kernels`]: summation kernels over slices, returning a double-double sum and a rigorous
+//!   bound on its error (a [`kernels::Partial`]), per SIMD level;
+//! - [`parallel`]: the same over threads;
+//! - [`rounding`]: Ziv's rounding test: is every value within the bound rounded the same way?
+//! - [`exact`]: an exact accumulator with a correctly rounded mean, for whatever the test cannot
+//!   decide, and the reference of the tests;
+//! - this module: the safe Rust API ([`mean_f32`], [`mean_f64`]), which runs that chain and
+//!   decides what special values give;
 //! - [`ffi`]: the C ABI of `libmean.so`, the only place that touches raw pointers.
 //!
 //! Semantics shared by every entry point: an empty slice gives NaN; any NaN, or +inf together
-//! with -inf, gives NaN; otherwise an infinity gives that infinity; a finite input gives a finite
-//! mean (sums never overflow: f32 input is summed in f64, and an f64 sum that overflows is redone
-//! exactly).
+//! with -inf, gives NaN; otherwise an infinity gives that infinity; a finite input gives the
+//! exact mean rounded once to the result type, ties to even (sums never overflow).
 
 pub mod exact;
 pub mod ffi;
