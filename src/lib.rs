@@ -34,30 +34,13 @@ pub fn mean_f32(xs: &[f32]) -> f32 {
 /// [`mean_f32`] on up to `threads` threads (0: `NPMEAN_NUM_THREADS` or every CPU); arrays too
 /// small to gain from threads use fewer, down to one. The result does not depend on the count.
 pub fn mean_f32_threads(xs: &[f32], threads: usize) -> f32 {
-    mean_f32_using(xs, threads, Level::selected())
+    mean_using(xs, threads, Level::selected())
 }
 
 /// [`mean_f32_threads`] with the kernels of a given SIMD level (one the CPU lacks runs the
 /// portable kernel): for tests and benchmarks.
 pub fn mean_f32_using(xs: &[f32], threads: usize, level: Level) -> f32 {
-    match xs {
-        [] => return f32::NAN,
-        [x] => return *x, // the exact mean of one value is that value
-        _ => {}
-    }
-    let partial = parallel::map_merge(xs, threads, |part| kernels::sum_f32_at(level, part), Partial::merge);
-    if !partial.sum.is_finite() {
-        // An infinity or NaN in the input: f32 values cannot overflow an f64 sum. The error
-        // terms are NaN by now, but a plain f64 sum combines the special values by IEEE rules
-        // (NaN wins; inf + -inf is NaN; else the infinity).
-        return kernels::plain_sum_f32(xs) as f32;
-    }
-    let mean = match round_mean(partial, xs.len(), Format::Binary32) {
-        Rounded::Certain(mean) => mean as f32,
-        Rounded::ExactZero => 0.0,
-        Rounded::Unsure => exact_sum(xs, threads, ExactSum::add_f32s).mean_f32(),
-    };
-    signed_zero(mean.into(), xs) as f32
+    mean_using(xs, threads, level)
 }
 
 /// The mean of `xs`, correctly rounded: the exact mean rounded once to the nearest f64, ties to
@@ -69,26 +52,93 @@ pub fn mean_f64(xs: &[f64]) -> f64 {
 /// [`mean_f64`] on up to `threads` threads (0: `NPMEAN_NUM_THREADS` or every CPU); arrays too
 /// small to gain from threads use fewer, down to one. The result does not depend on the count.
 pub fn mean_f64_threads(xs: &[f64], threads: usize) -> f64 {
-    mean_f64_using(xs, threads, Level::selected())
+    mean_using(xs, threads, Level::selected())
 }
 
 /// [`mean_f64_threads`] with the kernels of a given SIMD level (one the CPU lacks runs the
 /// portable kernel): for tests and benchmarks.
 pub fn mean_f64_using(xs: &[f64], threads: usize, level: Level) -> f64 {
+    mean_using(xs, threads, level)
+}
+
+/// What the mean needs to know of an element type.
+trait Element: Copy + Sync + Into<f64> {
+    const FORMAT: Format;
+    const NAN: Self;
+    fn sum_at(level: Level, xs: &[Self]) -> Partial;
+    fn add_exact(sum: &mut ExactSum, xs: &[Self]);
+    fn exact_mean(sum: &ExactSum) -> Self;
+    /// The value of the format held in `mean` (exact: it was rounded to the format already).
+    fn from_f64(mean: f64) -> Self;
+    /// The mean of values whose fast sum is not finite, if it can be had without the exact sum.
+    fn special_mean(xs: &[Self]) -> Option<Self>;
+}
+
+impl Element for f32 {
+    const FORMAT: Format = Format::Binary32;
+    const NAN: f32 = f32::NAN;
+    fn sum_at(level: Level, xs: &[f32]) -> Partial {
+        kernels::sum_f32_at(level, xs)
+    }
+    fn add_exact(sum: &mut ExactSum, xs: &[f32]) {
+        sum.add_f32s(xs);
+    }
+    fn exact_mean(sum: &ExactSum) -> f32 {
+        sum.mean_f32()
+    }
+    fn from_f64(mean: f64) -> f32 {
+        mean as f32
+    }
+    fn special_mean(xs: &[f32]) -> Option<f32> {
+        // f32 values cannot overflow an f64 sum, so an infinity or NaN is in the input, and a
+        // plain f64 sum combines them by IEEE rules (NaN wins; inf + -inf is NaN; else the
+        // infinity) at full speed.
+        Some(kernels::plain_sum_f32(xs) as f32)
+    }
+}
+
+impl Element for f64 {
+    const FORMAT: Format = Format::Binary64;
+    const NAN: f64 = f64::NAN;
+    fn sum_at(level: Level, xs: &[f64]) -> Partial {
+        kernels::sum_f64_at(level, xs)
+    }
+    fn add_exact(sum: &mut ExactSum, xs: &[f64]) {
+        sum.add_f64s(xs);
+    }
+    fn exact_mean(sum: &ExactSum) -> f64 {
+        sum.mean_f64()
+    }
+    fn from_f64(mean: f64) -> f64 {
+        mean
+    }
+    fn special_mean(_: &[f64]) -> Option<f64> {
+        // Special values, or finite values whose f64 sum overflowed: only the exact
+        // accumulator tells them apart.
+        None
+    }
+}
+
+/// The chain every mean runs: the fast sum with its error bound, the rounding test, and the
+/// exact sum only when the test cannot decide.
+fn mean_using<T: Element>(xs: &[T], threads: usize, level: Level) -> T {
     match xs {
-        [] => return f64::NAN,
-        [x] => return *x,
+        [] => return T::NAN,
+        [x] => return *x, // the exact mean of one value is that value
         _ => {}
     }
-    let partial = parallel::map_merge(xs, threads, |part| kernels::sum_f64_at(level, part), Partial::merge);
-    let mean = match round_mean(partial, xs.len(), Format::Binary64) {
+    let partial = parallel::map_merge(xs, threads, |part| T::sum_at(level, part), Partial::merge);
+    if !partial.sum.is_finite() {
+        if let Some(mean) = T::special_mean(xs) {
+            return mean;
+        }
+    }
+    let mean = match round_mean(partial, xs.len(), T::FORMAT) {
         Rounded::Certain(mean) => mean,
         Rounded::ExactZero => 0.0,
-        // Also special values, and finite values whose float sum overflowed: the exact
-        // accumulator tells them apart and never overflows.
-        Rounded::Unsure => exact_sum(xs, threads, ExactSum::add_f64s).mean_f64(),
+        Rounded::Unsure => T::exact_mean(&exact_sum(xs, threads, T::add_exact)).into(),
     };
-    signed_zero(mean, xs)
+    T::from_f64(signed_zero(mean, xs))
 }
 
 /// The exact sum of `xs`, on up to `threads` threads.
