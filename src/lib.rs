@@ -128,10 +128,10 @@ fn mean_using<T: Element>(xs: &[T], threads: usize, level: Level) -> T {
         _ => {}
     }
     let partial = parallel::map_merge(xs, threads, |part| T::sum_at(level, part), Partial::merge);
-    if !partial.sum.is_finite() {
-        if let Some(mean) = T::special_mean(xs) {
-            return mean;
-        }
+    if !partial.sum.is_finite()
+        && let Some(mean) = T::special_mean(xs)
+    {
+        return mean;
     }
     let mean = match round_mean(partial, xs.len(), T::FORMAT) {
         Rounded::Certain(mean) => mean,

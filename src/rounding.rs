@@ -45,7 +45,10 @@ pub fn round_mean(partial: Partial, n: usize, format: Format) -> Rounded {
     if hi == 0.0 && partial.error == 0.0 {
         return Rounded::ExactZero;
     }
-    if !(hi.abs() >= SMALLEST_CERTIFIED_SUM) || n as u64 > (1u64 << 53) || !partial.is_finite() {
+    // Written negated so that a NaN sum is refused too.
+    #[allow(clippy::neg_cmp_op_on_partial_ord)]
+    let too_small = !(hi.abs() >= SMALLEST_CERTIFIED_SUM);
+    if too_small || n as u64 > (1u64 << 53) || !partial.is_finite() {
         return Rounded::Unsure;
     }
     let n = n as f64;

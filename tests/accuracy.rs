@@ -6,9 +6,6 @@ mod common;
 use common::*;
 use mean::{exact_mean_f32, exact_mean_f64, mean_f32, mean_f64};
 
-/// Every mean is correctly rounded: 0 ulps from the exact mean rounded once (ties to even).
-const MAX_ULPS_F64: u64 = 0;
-const MAX_ULPS_F32: u64 = 0;
 
 #[test]
 fn every_length_and_alignment_f32() {
@@ -19,7 +16,7 @@ fn every_length_and_alignment_f32() {
             for offset in [0, 1, 2, 3, 5, 7, 15] {
                 let data = Aligned::new(&values, offset);
                 let got = mean_f32(data.as_slice());
-                assert!(ulps_f32(got, exact) <= MAX_ULPS_F32, "{kind} n={n} offset={offset}: {got} vs exact {exact}");
+                assert_eq!(got.to_bits(), exact.to_bits(), "{kind} n={n} offset={offset}: {got} vs exact {exact}");
             }
         }
     }
@@ -34,7 +31,7 @@ fn every_length_and_alignment_f64() {
             for offset in [0, 1, 2, 3, 5, 7] {
                 let data = Aligned::new(&values, offset);
                 let got = mean_f64(data.as_slice());
-                assert!(ulps_f64(got, exact) <= MAX_ULPS_F64, "{kind} n={n} offset={offset}: {got} vs exact {exact}");
+                assert_eq!(got.to_bits(), exact.to_bits(), "{kind} n={n} offset={offset}: {got} vs exact {exact}");
             }
         }
     }
@@ -45,9 +42,9 @@ fn large_arrays_stay_within_one_ulp() {
     for kind in KINDS {
         for n in [4095, 65_536, 1_000_003] {
             let values = data_f32(kind, n, 7);
-            assert!(ulps_f32(mean_f32(&values), exact_mean_f32(&values)) <= MAX_ULPS_F32, "f32 {kind} n={n}");
+            assert_eq!(mean_f32(&values).to_bits(), exact_mean_f32(&values).to_bits(), "f32 {kind} n={n}");
             let values = data_f64(kind, n, 7);
-            assert!(ulps_f64(mean_f64(&values), exact_mean_f64(&values)) <= MAX_ULPS_F64, "f64 {kind} n={n}");
+            assert_eq!(mean_f64(&values).to_bits(), exact_mean_f64(&values).to_bits(), "f64 {kind} n={n}");
         }
     }
 }

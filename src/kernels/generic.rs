@@ -324,6 +324,7 @@ pub(super) unsafe fn sum_f64<V: F64Lanes>(xs: &[f64]) -> Partial {
 /// if it would not be a finite power of two.
 fn bias_for(bound: f64) -> Option<f64> {
     let wanted = (bound * (2 * F64_PER_LANE * BOUND_SLACK) as f64).max(f64::MIN_POSITIVE);
+    #[allow(clippy::neg_cmp_op_on_partial_ord)] // negated so that NaN is refused too
     if !(wanted <= f64::MAX / 4.0) {
         return None; // also NaN
     }

@@ -37,6 +37,7 @@ impl DoubleDouble {
 
     /// Adds another double-double.
     #[inline(always)]
+    #[allow(clippy::should_implement_trait)] // a named method reads better in folds
     pub fn add(self, other: DoubleDouble) -> DoubleDouble {
         let (hi, err) = two_sum(self.hi, other.hi);
         let lo = err + self.lo + other.lo;
