@@ -137,6 +137,26 @@ impl ExactSum {
         self.neg_inf |= specials.neg_inf;
     }
 
+    /// Adds `x`, a partial sum of values already counted with [`ExactSum::count_values`]: for
+    /// kernels that sum groups of values exactly in f64 before handing them over.
+    #[inline]
+    pub fn add_partial(&mut self, x: f64) {
+        let mut specials = Specials::default();
+        add_to_digits(&mut self.digits, x, &mut specials);
+        self.nan |= specials.nan;
+        self.pos_inf |= specials.pos_inf;
+        self.neg_inf |= specials.neg_inf;
+        self.adds_since_carry += 1;
+        if self.adds_since_carry == ADDS_PER_CARRY {
+            self.propagate_carries();
+        }
+    }
+
+    /// Counts `n` values whose sum arrives through [`ExactSum::add_partial`].
+    pub fn count_values(&mut self, n: u64) {
+        self.count = self.count.saturating_add(n);
+    }
+
     /// Adds one value.
     #[inline]
     pub fn add(&mut self, x: f64) {

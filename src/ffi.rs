@@ -199,7 +199,7 @@ pub unsafe extern "C" fn mean_acc_add_f32(acc: *mut MeanAcc, a: *const c_float, 
     // SAFETY: forwarded from the caller.
     match unsafe { acc_and_slice(acc, a, n) } {
         Some((acc, xs)) => {
-            acc.add_f32s(xs);
+            crate::kernels::add_exact_f32(acc, xs);
             0
         }
         None => -1,

@@ -81,7 +81,7 @@ impl Element for f32 {
         kernels::sum_f32_at(level, xs)
     }
     fn add_exact(sum: &mut ExactSum, xs: &[f32]) {
-        sum.add_f32s(xs);
+        kernels::add_exact_f32(sum, xs);
     }
     fn exact_mean(sum: &ExactSum) -> f32 {
         sum.mean_f32()

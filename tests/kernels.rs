@@ -242,3 +242,42 @@ fn error_bounds_hold_at_every_level() {
         }
     }
 }
+
+#[test]
+fn exact_f32_sums_at_every_level_equal_the_scalar_exact_sum() {
+    use mean::exact::ExactSum;
+    use mean::kernels::add_exact_f32_at;
+    let mut rng = Rng::new(77);
+    let mut cases: Vec<Vec<f32>> = vec![vec![], vec![1.5], vec![-0.0; 17]];
+    for n in [15, 16, 17, 8191, 8192, 8193, 50_001] {
+        // Every window: exponents from subnormal to near overflow, both signs, some zeros.
+        cases.push(
+            (0..n)
+                .map(|i| {
+                    let bits = (rng.next_u64() as u32) & 0xff7f_ffff; // exponent below 255
+                    if i % 13 == 0 { 0.0 } else { f32::from_bits(bits) }
+                })
+                .collect(),
+        );
+        cases.push(data_f32("normal", n, 3));
+    }
+    let mut special = data_f32("uniform", 9000, 1);
+    special[8500] = f32::INFINITY;
+    cases.push(special.clone());
+    special[10] = f32::NEG_INFINITY;
+    cases.push(special.clone());
+    special[20] = f32::NAN;
+    cases.push(special);
+    for level in levels() {
+        for xs in &cases {
+            let mut scalar = ExactSum::new();
+            scalar.add_f32s(xs);
+            let mut fast = ExactSum::new();
+            add_exact_f32_at(level, &mut fast, xs);
+            assert_eq!(fast.count(), scalar.count(), "{level:?} n={}", xs.len());
+            assert_eq!(fast.to_bytes(), scalar.to_bytes(), "{level:?} n={}", xs.len());
+            let (a, b) = (fast.mean_f32(), scalar.mean_f32());
+            assert!(a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan()));
+        }
+    }
+}

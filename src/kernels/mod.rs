@@ -265,3 +265,20 @@ pub fn plain_sum_f32(xs: &[f32]) -> f64 {
     }
     xs.iter().map(|&x| f64::from(x)).sum()
 }
+
+/// Adds every value of `xs` to `sum`, exactly: with AVX-512 by exponent windows (see
+/// `x86_64/exact_f32.rs`) when the selected level has it, else one value at a time.
+pub fn add_exact_f32(sum: &mut crate::exact::ExactSum, xs: &[f32]) {
+    add_exact_f32_at(Level::selected(), sum, xs);
+}
+
+/// [`add_exact_f32`] at a given level.
+pub fn add_exact_f32_at(level: Level, sum: &mut crate::exact::ExactSum, xs: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if level == Level::Avx512 && level.is_available() {
+        // SAFETY: AVX-512F was just detected on this CPU.
+        unsafe { x86_64::exact_f32::add_f32s(sum, xs) };
+        return;
+    }
+    sum.add_f32s(xs);
+}

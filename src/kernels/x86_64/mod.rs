@@ -4,6 +4,7 @@
 
 mod avx2;
 mod avx512;
+pub(crate) mod exact_f32;
 mod sse2;
 
 use super::Partial;
