@@ -4,8 +4,9 @@
 //! ```text
 //! window(x) := top 4 bits of x's biased exponent      # 16 windows of 16 binades
 //! for each block of 8192 values (32 KiB, in L1 after the first pass):
-//!     present := the set of windows in the block      # one OR of one-hot bits per vector
-//!     for each present window w:
+//!     w := window of the block's first value; the first pass also collects the set of the
+//!     windows present (one OR of one-hot bits per vector)
+//!     for w, then each other present window:
 //!         f64 lanes += the block's values in window w (masked adds)
 //!         each lane's sum is exact: its values are multiples of 2^(16w - 150) below
 //!         2^(16w - 111), and 512 of them need at most 48 bits
@@ -35,22 +36,26 @@ pub(crate) unsafe fn add_f32s(sum: &mut ExactSum, xs: &[f32]) {
         for &x in vectors.remainder() {
             sum.add_partial(f64::from(x));
         }
-        let mut present = _mm512_setzero_si512();
-        for v in vectors.clone() {
-            // SAFETY: `v` holds 16 floats; unaligned load; AVX-512F enabled here.
-            let window = unsafe { window_of(v) };
-            present = _mm512_or_si512(present, _mm512_sllv_epi32(_mm512_set1_epi32(1), window));
-        }
-        let mut windows = _mm512_reduce_or_epi32(present) as u32;
-        while windows != 0 {
-            let w = windows.trailing_zeros();
-            windows &= windows - 1;
-            let target = _mm512_set1_epi32(w as i32);
+        let Some(first) = vectors.clone().next() else {
+            continue;
+        };
+        // The first pass takes the first value's window and finds the others present.
+        let mut window = (first[0].to_bits() >> 27) & 0xF;
+        let mut present = 0u32;
+        let mut first_pass = true;
+        loop {
+            let target = _mm512_set1_epi32(window as i32);
             let (mut low, mut high) = (_mm512_setzero_pd(), _mm512_setzero_pd());
+            let mut seen = _mm512_setzero_si512();
             for v in vectors.clone() {
-                // SAFETY: as above.
-                let (window, values) = unsafe { (window_of(v), _mm512_loadu_ps(v.as_ptr())) };
-                let mask = _mm512_cmpeq_epi32_mask(window, target);
+                // SAFETY: `v` holds 16 floats; unaligned loads; AVX-512F enabled here.
+                let (windows, values) = unsafe { (window_of(v), _mm512_loadu_ps(v.as_ptr())) };
+                if first_pass {
+                    // The first pass reads from memory: fetch ahead, as the fast kernels do.
+                    _mm_prefetch::<_MM_HINT_T0>(v.as_ptr().cast::<i8>().wrapping_add(8192));
+                    seen = _mm512_or_si512(seen, _mm512_sllv_epi32(_mm512_set1_epi32(1), windows));
+                }
+                let mask = _mm512_cmpeq_epi32_mask(windows, target);
                 let low_values = _mm512_cvtps_pd(_mm512_castps512_ps256(values));
                 let high_values = _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd::<1>(_mm512_castps_pd(values))));
                 low = _mm512_mask_add_pd(low, mask as u8, low, low_values);
@@ -65,6 +70,15 @@ pub(crate) unsafe fn add_f32s(sum: &mut ExactSum, xs: &[f32]) {
             for lane in lanes {
                 sum.add_partial(lane);
             }
+            if first_pass {
+                present = _mm512_reduce_or_epi32(seen) as u32 & !(1 << window);
+                first_pass = false;
+            }
+            if present == 0 {
+                break;
+            }
+            window = present.trailing_zeros();
+            present &= present - 1;
         }
     }
 }
