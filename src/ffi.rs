@@ -217,7 +217,7 @@ pub unsafe extern "C" fn mean_acc_add_f64(acc: *mut MeanAcc, a: *const c_double,
     // SAFETY: forwarded from the caller.
     match unsafe { acc_and_slice(acc, a, n) } {
         Some((acc, xs)) => {
-            acc.add_f64s(xs);
+            crate::kernels::add_exact_f64(acc, xs);
             0
         }
         None => -1,

@@ -104,7 +104,7 @@ impl Element for f64 {
         kernels::sum_f64_at(level, xs)
     }
     fn add_exact(sum: &mut ExactSum, xs: &[f64]) {
-        sum.add_f64s(xs);
+        kernels::add_exact_f64(sum, xs);
     }
     fn exact_mean(sum: &ExactSum) -> f64 {
         sum.mean_f64()

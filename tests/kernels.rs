@@ -281,3 +281,48 @@ fn exact_f32_sums_at_every_level_equal_the_scalar_exact_sum() {
         }
     }
 }
+
+#[test]
+fn exact_f64_sums_at_every_level_equal_the_scalar_exact_sum() {
+    use mean::exact::ExactSum;
+    use mean::kernels::add_exact_f64_at;
+    let mut rng = Rng::new(78);
+    let mut cases: Vec<Vec<f64>> = vec![vec![], vec![1.5], vec![-0.0; 17]];
+    for n in [7, 8, 9, 2047, 2048, 2049, 30_001] {
+        // Every window: exponents from subnormal to near overflow, both signs, some zeros,
+        // some values with empty low halves.
+        cases.push(
+            (0..n)
+                .map(|i| {
+                    let bits = rng.next_u64() & 0xffef_ffff_ffff_ffff; // exponent below 0x7ff
+                    match i % 13 {
+                        0 => 0.0,
+                        1 => f64::from(f64::from_bits(bits) as f32),
+                        _ => f64::from_bits(bits),
+                    }
+                })
+                .collect(),
+        );
+        cases.push(data_f64("normal", n, 3));
+        cases.push(data_f64("wide", n, 4));
+        // Subnormals and their neighbours only (window 0).
+        cases.push((0..n).map(|_| f64::from_bits(rng.next_u64() % (1u64 << 58))).collect());
+    }
+    let mut special = data_f64("uniform", 5000, 1);
+    special[4500] = f64::INFINITY;
+    cases.push(special.clone());
+    special[10] = f64::NEG_INFINITY;
+    cases.push(special.clone());
+    special[20] = f64::NAN;
+    cases.push(special);
+    for level in levels() {
+        for xs in &cases {
+            let mut scalar = ExactSum::new();
+            scalar.add_f64s(xs);
+            let mut fast = ExactSum::new();
+            add_exact_f64_at(level, &mut fast, xs);
+            assert_eq!(fast.count(), scalar.count(), "{level:?} n={}", xs.len());
+            assert_eq!(fast.to_bytes(), scalar.to_bytes(), "{level:?} n={}", xs.len());
+        }
+    }
+}

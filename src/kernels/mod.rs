@@ -282,3 +282,20 @@ pub fn add_exact_f32_at(level: Level, sum: &mut crate::exact::ExactSum, xs: &[f3
     }
     sum.add_f32s(xs);
 }
+
+/// Adds every value of `xs` to `sum`, exactly: with AVX-512 by split halves and exponent windows
+/// (see `x86_64/exact_f64.rs`) when the selected level has it, else one value at a time.
+pub fn add_exact_f64(sum: &mut crate::exact::ExactSum, xs: &[f64]) {
+    add_exact_f64_at(Level::selected(), sum, xs);
+}
+
+/// [`add_exact_f64`] at a given level.
+pub fn add_exact_f64_at(level: Level, sum: &mut crate::exact::ExactSum, xs: &[f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if level == Level::Avx512 && level.is_available() {
+        // SAFETY: AVX-512F was just detected on this CPU.
+        unsafe { x86_64::exact_f64::add_f64s(sum, xs) };
+        return;
+    }
+    sum.add_f64s(xs);
+}

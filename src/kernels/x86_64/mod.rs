@@ -5,6 +5,7 @@
 mod avx2;
 mod avx512;
 pub(crate) mod exact_f32;
+pub(crate) mod exact_f64;
 mod sse2;
 
 use super::Partial;

@@ -1,0 +1,135 @@
+//! An exact sum of f64 values with AVX-512: each value is split into two halves of at most 27
+//! significant bits, and the halves are grouped by exponent window (16 binades) with masked
+//! adds, which keeps f64 lane sums exact; the lanes then go to the exact accumulator.
+//!
+//! ```text
+//! high(x) := x with the low 26 fraction bits cleared;  low(x) := x - high(x)   (both exact)
+//! window(h) := (biased exponent of h) / 16                                    # 128 windows
+//! for each block of 2048 values (16 KiB):
+//!     first pass: the set of windows the nonzero halves fall in (two 64-bit masks), and
+//!                 whether any value is infinite or NaN (then: the block one value at a time)
+//!     for each window w > 0 present:
+//!         f64 lanes += the halves in window w      # multiples of 2^(16w - 1048) below
+//!                                                  # 2^(16w - 1007), 512 of them: 52 bits
+//!     window 0 (halves below 2^-1007, subnormals among them): one half at a time
+//! ```
+
+use core::arch::x86_64::*;
+
+use crate::exact::ExactSum;
+
+/// Values per block: 256 vectors of 8, so that a lane adds at most 512 halves per window
+/// (both halves of a value may share one), well below the 2^11 that stay exact.
+const BLOCK: usize = 2048;
+/// Clears the low 26 bits of the fraction.
+const HIGH_MASK: i64 = !((1 << 26) - 1);
+
+/// Adds every value of `xs` to `sum`, exactly.
+///
+/// # Safety
+/// The CPU must support AVX-512F.
+#[target_feature(enable = "avx512f")]
+pub(crate) unsafe fn add_f64s(sum: &mut ExactSum, xs: &[f64]) {
+    sum.count_values(xs.len() as u64);
+    for block in xs.chunks(BLOCK) {
+        let vectors = block.chunks_exact(8);
+        for &x in vectors.remainder() {
+            sum.add_partial(x);
+        }
+        let body = &block[..block.len() - vectors.remainder().len()];
+
+        // First pass: which windows, and any special value?
+        let (mut seen_low, mut seen_high) = (_mm512_setzero_si512(), _mm512_setzero_si512());
+        let mut specials: u8 = 0;
+        let one = _mm512_set1_epi64(1);
+        let sixty_four = _mm512_set1_epi64(64);
+        let exponent_all_ones = _mm512_set1_epi64(0x7ff);
+        for v in vectors.clone() {
+            // SAFETY: `v` holds 8 doubles (unaligned loads); AVX-512F is enabled here.
+            let (high, low) = unsafe { split(v) };
+            _mm_prefetch::<_MM_HINT_T0>(v.as_ptr().cast::<i8>().wrapping_add(8192));
+            // SAFETY: as above.
+            let bits = unsafe { _mm512_loadu_si512(v.as_ptr().cast()) };
+            let exponent = _mm512_and_si512(_mm512_srli_epi64::<52>(bits), exponent_all_ones);
+            specials |= _mm512_cmpeq_epi64_mask(exponent, exponent_all_ones);
+            // vpsllvq gives 0 for counts of 64 and more: each nonzero half marks one bit of the
+            // two (zero halves, common for values with few bits, belong to no window).
+            for half in [high, low] {
+                let w = window_of(half);
+                let nonzero = _mm512_cmpneq_pd_mask(half, _mm512_setzero_pd());
+                seen_low = _mm512_mask_or_epi64(seen_low, nonzero, seen_low, _mm512_sllv_epi64(one, w));
+                let above = _mm512_sllv_epi64(one, _mm512_sub_epi64(w, sixty_four));
+                seen_high = _mm512_mask_or_epi64(seen_high, nonzero, seen_high, above);
+            }
+        }
+        if specials != 0 {
+            // Infinities and NaN do not split; the accumulator records them as they are.
+            for &x in body {
+                sum.add_partial(x);
+            }
+            continue;
+        }
+        let present = [_mm512_reduce_or_epi64(seen_low) as u64, _mm512_reduce_or_epi64(seen_high) as u64];
+
+        if present[0] & 1 != 0 {
+            // Window 0: halves below 2^-1007 span too many bits for an f64 lane.
+            for &x in body {
+                let high = f64::from_bits(x.to_bits() & HIGH_MASK as u64);
+                for half in [high, x - high] {
+                    if half != 0.0 && half.to_bits() >> 56 & 0x7f == 0 {
+                        sum.add_partial(half);
+                    }
+                }
+            }
+        }
+        for (word, mut bits) in present.into_iter().enumerate() {
+            if word == 0 {
+                bits &= !1;
+            }
+            while bits != 0 {
+                let window = 64 * word as i64 + i64::from(bits.trailing_zeros());
+                bits &= bits - 1;
+                let target = _mm512_set1_epi64(window);
+                let (mut high_sum, mut low_sum) = (_mm512_setzero_pd(), _mm512_setzero_pd());
+                for v in vectors.clone() {
+                    // SAFETY: as above.
+                    let (high, low) = unsafe { split(v) };
+                    let high_mask = _mm512_cmpeq_epi64_mask(window_of(high), target);
+                    let low_mask = _mm512_cmpeq_epi64_mask(window_of(low), target);
+                    high_sum = _mm512_mask_add_pd(high_sum, high_mask, high_sum, high);
+                    low_sum = _mm512_mask_add_pd(low_sum, low_mask, low_sum, low);
+                }
+                let mut lanes = [0.0f64; 16];
+                // SAFETY: `lanes` has room for 16 doubles; unaligned stores.
+                unsafe {
+                    _mm512_storeu_pd(lanes.as_mut_ptr(), high_sum);
+                    _mm512_storeu_pd(lanes.as_mut_ptr().add(8), low_sum);
+                }
+                for lane in lanes {
+                    sum.add_partial(lane);
+                }
+            }
+        }
+    }
+}
+
+/// The high and low halves of the 8 doubles at the start of `v`.
+///
+/// # Safety
+/// `v` must hold at least 8 doubles; the CPU must support AVX-512F.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn split(v: &[f64]) -> (__m512d, __m512d) {
+    debug_assert!(v.len() >= 8);
+    // SAFETY: 8 doubles are readable from `v` (caller); unaligned load.
+    let x = unsafe { _mm512_loadu_pd(v.as_ptr()) };
+    let high = _mm512_castsi512_pd(_mm512_and_si512(_mm512_castpd_si512(x), _mm512_set1_epi64(HIGH_MASK)));
+    (high, _mm512_sub_pd(x, high))
+}
+
+/// The window (biased exponent / 16) of each lane.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn window_of(v: __m512d) -> __m512i {
+    _mm512_and_si512(_mm512_srli_epi64::<56>(_mm512_castpd_si512(v)), _mm512_set1_epi64(0x7f))
+}
