@@ -8,9 +8,9 @@
 //! for each block of 2048 values (16 KiB):
 //!     first pass: the set of windows the nonzero halves fall in (two 64-bit masks), and
 //!                 whether any value is infinite or NaN (then: the block one value at a time)
-//!     for each window w > 0 present:
-//!         f64 lanes += the halves in window w      # multiples of 2^(16w - 1048) below
-//!                                                  # 2^(16w - 1007), 512 of them: 52 bits
+//!     for each window w > 0 present (two per pass):
+//!         f64 lanes += the halves in window w      # multiples of 2^(16w - 1049) below
+//!                                                  # 2^(16w - 1007), 256 of them: 50 bits
 //!     window 0 (halves below 2^-1007, subnormals among them): one half at a time
 //! ```
 
@@ -18,8 +18,8 @@ use core::arch::x86_64::*;
 
 use crate::exact::ExactSum;
 
-/// Values per block: 256 vectors of 8, so that a lane adds at most 512 halves per window
-/// (both halves of a value may share one), well below the 2^11 that stay exact.
+/// Values per block: 256 vectors of 8, so that a lane of each of the high and low sums adds at
+/// most 256 halves per window, well below the 2^11 that stay exact.
 const BLOCK: usize = 2048;
 /// Clears the low 26 bits of the fraction.
 const HIGH_MASK: i64 = !((1 << 26) - 1);
@@ -82,35 +82,50 @@ pub(crate) unsafe fn add_f64s(sum: &mut ExactSum, xs: &[f64]) {
                 }
             }
         }
-        for (word, mut bits) in present.into_iter().enumerate() {
-            if word == 0 {
-                bits &= !1;
+        // The windows present but 0, two per pass over the block (a lone last one pairs with
+        // itself, counted once).
+        let mut windows = present_windows(present);
+        while let Some(first) = windows.next() {
+            let second = windows.next();
+            let targets = [_mm512_set1_epi64(first), _mm512_set1_epi64(second.unwrap_or(-1))];
+            let mut sums = [_mm512_setzero_pd(); 4];
+            for v in vectors.clone() {
+                // SAFETY: as above.
+                let (high, low) = unsafe { split(v) };
+                let (high_window, low_window) = (window_of(high), window_of(low));
+                for (t, target) in targets.iter().enumerate() {
+                    let high_mask = _mm512_cmpeq_epi64_mask(high_window, *target);
+                    let low_mask = _mm512_cmpeq_epi64_mask(low_window, *target);
+                    sums[2 * t] = _mm512_mask_add_pd(sums[2 * t], high_mask, sums[2 * t], high);
+                    sums[2 * t + 1] = _mm512_mask_add_pd(sums[2 * t + 1], low_mask, sums[2 * t + 1], low);
+                }
             }
-            while bits != 0 {
-                let window = 64 * word as i64 + i64::from(bits.trailing_zeros());
-                bits &= bits - 1;
-                let target = _mm512_set1_epi64(window);
-                let (mut high_sum, mut low_sum) = (_mm512_setzero_pd(), _mm512_setzero_pd());
-                for v in vectors.clone() {
-                    // SAFETY: as above.
-                    let (high, low) = unsafe { split(v) };
-                    let high_mask = _mm512_cmpeq_epi64_mask(window_of(high), target);
-                    let low_mask = _mm512_cmpeq_epi64_mask(window_of(low), target);
-                    high_sum = _mm512_mask_add_pd(high_sum, high_mask, high_sum, high);
-                    low_sum = _mm512_mask_add_pd(low_sum, low_mask, low_sum, low);
-                }
-                let mut lanes = [0.0f64; 16];
-                // SAFETY: `lanes` has room for 16 doubles; unaligned stores.
-                unsafe {
-                    _mm512_storeu_pd(lanes.as_mut_ptr(), high_sum);
-                    _mm512_storeu_pd(lanes.as_mut_ptr().add(8), low_sum);
-                }
+            for v in sums {
+                let mut lanes = [0.0f64; 8];
+                // SAFETY: `lanes` has room for 8 doubles; unaligned store.
+                unsafe { _mm512_storeu_pd(lanes.as_mut_ptr(), v) };
                 for lane in lanes {
                     sum.add_partial(lane);
                 }
             }
         }
     }
+}
+
+/// The windows (but 0) set in the two 64-bit masks, lowest first.
+fn present_windows(present: [u64; 2]) -> impl Iterator<Item = i64> {
+    present.into_iter().enumerate().flat_map(|(word, mut bits)| {
+        if word == 0 {
+            bits &= !1;
+        }
+        std::iter::from_fn(move || {
+            (bits != 0).then(|| {
+                let window = 64 * word as i64 + i64::from(bits.trailing_zeros());
+                bits &= bits - 1;
+                window
+            })
+        })
+    })
 }
 
 /// The high and low halves of the 8 doubles at the start of `v`.
