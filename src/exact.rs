@@ -152,6 +152,20 @@ impl ExactSum {
         }
     }
 
+    /// Adds `x * 2^64` (exactly, though that product may exceed the f64 range), a partial sum
+    /// like those of [`ExactSum::add_partial`], computed scaled down to stay finite.
+    pub fn add_partial_times_2_64(&mut self, x: f64) {
+        let mut specials = Specials::default();
+        add_to_digits_shifted(&mut self.digits, x, 64, &mut specials);
+        self.nan |= specials.nan;
+        self.pos_inf |= specials.pos_inf;
+        self.neg_inf |= specials.neg_inf;
+        self.adds_since_carry += 1;
+        if self.adds_since_carry == ADDS_PER_CARRY {
+            self.propagate_carries();
+        }
+    }
+
     /// Counts `n` values whose sum arrives through [`ExactSum::add_partial`].
     pub fn count_values(&mut self, n: u64) {
         self.count = self.count.saturating_add(n);
@@ -326,6 +340,12 @@ struct Specials {
 /// `specials` if it is NaN or infinite. Branch-free but for special values.
 #[inline(always)]
 fn add_to_digits(digits: &mut [i64; LIMBS], x: f64, specials: &mut Specials) {
+    add_to_digits_shifted(digits, x, 0, specials);
+}
+
+/// [`add_to_digits`] of `x * 2^shift`, for `shift <= 64` (the headroom above 2^1024).
+#[inline(always)]
+fn add_to_digits_shifted(digits: &mut [i64; LIMBS], x: f64, shift: u32, specials: &mut Specials) {
     let bits = x.to_bits();
     let biased_exp = ((bits >> 52) & 0x7ff) as u32;
     if biased_exp == 0x7ff {
@@ -336,7 +356,7 @@ fn add_to_digits(digits: &mut [i64; LIMBS], x: f64, specials: &mut Specials) {
     // Subnormals (biased_exp == 0) have no hidden bit and the exponent of biased_exp 1.
     let is_normal = u64::from(biased_exp != 0);
     let mantissa = fraction | (is_normal << 52);
-    let lsb_position = biased_exp - is_normal as u32;
+    let lsb_position = biased_exp - is_normal as u32 + shift;
     let index = (lsb_position / 32) as usize;
     let shift = lsb_position % 32;
     // mantissa << shift spans at most 85 bits: three 32-bit pieces.

@@ -307,6 +307,8 @@ fn exact_f64_sums_at_every_level_equal_the_scalar_exact_sum() {
         cases.push(data_f64("wide", n, 4));
         // Subnormals and their neighbours only (window 0).
         cases.push((0..n).map(|_| f64::from_bits(rng.next_u64() % (1u64 << 58))).collect());
+        // Near the largest double (the top window), whose sums overflow f64.
+        cases.push((0..n).map(|i| if i % 3 == 0 { -f64::MAX } else { f64::MAX / (1.0 + (i % 7) as f64) }).collect());
     }
     let mut special = data_f64("uniform", 5000, 1);
     special[4500] = f64::INFINITY;

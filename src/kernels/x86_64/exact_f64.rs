@@ -11,6 +11,8 @@
 //!     for each window w > 0 present (two per pass):
 //!         f64 lanes += the halves in window w      # multiples of 2^(16w - 1049) below
 //!                                                  # 2^(16w - 1007), 256 of them: 50 bits
+//!                                                  # (window 127: scaled by 2^-64, or the
+//!                                                  # lanes could overflow)
 //!     window 0 (halves below 2^-1007, subnormals among them): one half at a time
 //! ```
 
@@ -23,6 +25,8 @@ use crate::exact::ExactSum;
 const BLOCK: usize = 2048;
 /// Clears the low 26 bits of the fraction.
 const HIGH_MASK: i64 = !((1 << 26) - 1);
+/// The window of the largest exponents, whose lane sums are kept scaled down.
+const TOP_WINDOW: i64 = 127;
 
 /// Adds every value of `xs` to `sum`, exactly.
 ///
@@ -82,8 +86,32 @@ pub(crate) unsafe fn add_f64s(sum: &mut ExactSum, xs: &[f64]) {
                 }
             }
         }
-        // The windows present but 0, two per pass over the block (a lone last one pairs with
-        // itself, counted once).
+        if present[1] >> 63 != 0 {
+            // Window 127 (halves from 2^1009): 256 of them could overflow an f64 lane, so they
+            // are summed scaled by 2^-64 (exact: they are far from the subnormal range) and
+            // handed over scaled back.
+            let target = _mm512_set1_epi64(TOP_WINDOW);
+            let scale = _mm512_set1_pd(f64::from_bits((1023 - 64) << 52));
+            let mut sums = [_mm512_setzero_pd(); 2];
+            for v in vectors.clone() {
+                // SAFETY: as above.
+                let (high, low) = unsafe { split(v) };
+                let high_mask = _mm512_cmpeq_epi64_mask(window_of(high), target);
+                let low_mask = _mm512_cmpeq_epi64_mask(window_of(low), target);
+                sums[0] = _mm512_mask_add_pd(sums[0], high_mask, sums[0], _mm512_mul_pd(high, scale));
+                sums[1] = _mm512_mask_add_pd(sums[1], low_mask, sums[1], _mm512_mul_pd(low, scale));
+            }
+            for v in sums {
+                let mut lanes = [0.0f64; 8];
+                // SAFETY: `lanes` has room for 8 doubles; unaligned store.
+                unsafe { _mm512_storeu_pd(lanes.as_mut_ptr(), v) };
+                for lane in lanes {
+                    sum.add_partial_times_2_64(lane);
+                }
+            }
+        }
+        // The other windows present but 0, two per pass over the block (a lone last one pairs
+        // with none).
         let mut windows = present_windows(present);
         while let Some(first) = windows.next() {
             let second = windows.next();
@@ -112,11 +140,13 @@ pub(crate) unsafe fn add_f64s(sum: &mut ExactSum, xs: &[f64]) {
     }
 }
 
-/// The windows (but 0) set in the two 64-bit masks, lowest first.
+/// The windows (but 0 and the top one) set in the two 64-bit masks, lowest first.
 fn present_windows(present: [u64; 2]) -> impl Iterator<Item = i64> {
     present.into_iter().enumerate().flat_map(|(word, mut bits)| {
         if word == 0 {
             bits &= !1;
+        } else {
+            bits &= !(1 << 63);
         }
         std::iter::from_fn(move || {
             (bits != 0).then(|| {
