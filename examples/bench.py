@@ -127,6 +127,7 @@ def main() -> None:
         lines.append("")
     lines.append("Each cell: median time per call, throughput, and numpy.mean's time / this time.")
     lines += ["", *floors(table, os.cpu_count() or 1)]
+    lines += ["", *exact_path(args.rounds)]
     (out / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     plot(curves, out / "gbps.png")
@@ -172,6 +173,31 @@ def floors(table, all_threads: int) -> list[str]:
         op, target = floor.split()
         met = v <= float(target) if op == "<=" else v >= float(target)
         out.append(f"| {label} | {v:.2f} | {floor} | {'yes' if met else 'no'} |")
+    return out
+
+
+def exact_path(rounds: int) -> list[str]:
+    """Inputs that force the exact path (the rounding test cannot decide), n = 10^7, one thread,
+    against numpy.mean on the same arrays: the correctness issue's floors."""
+    n = int(os.environ.get("NPMEAN_BENCH_EXACT_N", 10**7))
+    f32_up = np.nextafter(np.float32(1), np.float32(2))
+    cases = [
+        # The mean of 1 and its successor is a rounding midpoint, exactly: a tie.
+        ("float32, exact ties", np.tile(np.array([1, f32_up], np.float32), n // 2), 1.0),
+        ("float64, exact ties", np.tile(np.array([1.0, np.nextafter(1.0, 2.0)]), n // 2), 0.5),
+        # Values near the largest double: the float sum overflows, the exact one does not.
+        ("float64, overflowing sum", np.resize(np.array([1.7e308, -1.6e308, 1.5e308]), n), 0.5),
+    ]
+    out = ["### Exact path (one thread, n = %s)" % f"{n:,}", "",
+           "| input | numpy.mean | npmean.mean | ratio | floor | met |", "|---|---:|---:|---:|---:|---|"]
+    one_thread = functools.partial(npmean.mean, threads=1)
+    with np.errstate(over="ignore", invalid="ignore"):
+        for label, a, floor in cases:
+            medians = measure({"numpy.mean": np.mean, "npmean": one_thread}, a, rounds)
+            ratio = medians["numpy.mean"] / medians["npmean"]
+            out.append(f"| {label} | {format_time(medians['numpy.mean'])} | {format_time(medians['npmean'])} "
+                       f"| {ratio:.2f}× | >= {floor} | {'yes' if ratio >= floor else 'no'} |")
+            print(out[-1], flush=True)
     return out
 
 

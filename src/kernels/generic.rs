@@ -313,6 +313,11 @@ pub(super) unsafe fn sum_f64<V: F64Lanes>(xs: &[f64]) -> Partial {
             }
             // A bound too large for a bias (or NaN), or a block that broke its bound.
             total = two_sum_block(total, block, one);
+            if !total.hi.lanes().iter().all(|x| x.is_finite()) {
+                // The float sum overflowed (or met inf or NaN): it can only stay so, and the
+                // caller's exact path decides; the rest of the pass would be wasted.
+                return Partial { sum: super::DoubleDouble { hi: f64::NAN, lo: f64::NAN }, error: f64::NAN };
+            }
         }
         let mut partial = total.finish();
         partial.error += biases * (-84f64).exp2();
