@@ -132,38 +132,20 @@ impl ExactSum {
             self.propagate_carries();
         }
         self.count = self.count.saturating_add(xs.len() as u64);
-        self.nan |= specials.nan;
-        self.pos_inf |= specials.pos_inf;
-        self.neg_inf |= specials.neg_inf;
+        self.record(&specials);
     }
 
     /// Adds `x`, a partial sum of values already counted with [`ExactSum::count_values`]: for
     /// kernels that sum groups of values exactly in f64 before handing them over.
     #[inline]
     pub fn add_partial(&mut self, x: f64) {
-        let mut specials = Specials::default();
-        add_to_digits(&mut self.digits, x, &mut specials);
-        self.nan |= specials.nan;
-        self.pos_inf |= specials.pos_inf;
-        self.neg_inf |= specials.neg_inf;
-        self.adds_since_carry += 1;
-        if self.adds_since_carry == ADDS_PER_CARRY {
-            self.propagate_carries();
-        }
+        self.add_shifted(x, 0);
     }
 
     /// Adds `x * 2^64` (exactly, though that product may exceed the f64 range), a partial sum
     /// like those of [`ExactSum::add_partial`], computed scaled down to stay finite.
     pub fn add_partial_times_2_64(&mut self, x: f64) {
-        let mut specials = Specials::default();
-        add_to_digits_shifted(&mut self.digits, x, 64, &mut specials);
-        self.nan |= specials.nan;
-        self.pos_inf |= specials.pos_inf;
-        self.neg_inf |= specials.neg_inf;
-        self.adds_since_carry += 1;
-        if self.adds_since_carry == ADDS_PER_CARRY {
-            self.propagate_carries();
-        }
+        self.add_shifted(x, 64);
     }
 
     /// Counts `n` values whose sum arrives through [`ExactSum::add_partial`].
@@ -175,15 +157,25 @@ impl ExactSum {
     #[inline]
     pub fn add(&mut self, x: f64) {
         self.count += 1;
+        self.add_shifted(x, 0);
+    }
+
+    /// Adds `x * 2^shift` (`shift <= 64`) without counting it.
+    #[inline]
+    fn add_shifted(&mut self, x: f64, shift: u32) {
         let mut specials = Specials::default();
-        add_to_digits(&mut self.digits, x, &mut specials);
-        self.nan |= specials.nan;
-        self.pos_inf |= specials.pos_inf;
-        self.neg_inf |= specials.neg_inf;
+        add_to_digits_shifted(&mut self.digits, x, shift, &mut specials);
+        self.record(&specials);
         self.adds_since_carry += 1;
         if self.adds_since_carry == ADDS_PER_CARRY {
             self.propagate_carries();
         }
+    }
+
+    fn record(&mut self, specials: &Specials) {
+        self.nan |= specials.nan;
+        self.pos_inf |= specials.pos_inf;
+        self.neg_inf |= specials.neg_inf;
     }
 
     /// Adds another exact sum to this one: the result is as if every value had been added here.
