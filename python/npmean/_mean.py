@@ -141,7 +141,8 @@ def _thread_count(threads) -> int:
 
 
 def mean(a, *, threads=None):
-    """The mean of all elements of ``a``, like ``numpy.mean(a)`` but correctly summed.
+    """The mean of all elements of ``a``, like ``numpy.mean(a)`` but correctly rounded: the exact
+    mean of the elements, rounded once to the result type.
 
     Accepts anything ``numpy.asarray`` accepts, of dtype float16/32/64, bool or integer. Returns
     ``np.float32`` for float32 input, ``np.float16`` for float16, ``np.float64`` otherwise. An empty
@@ -163,6 +164,7 @@ def mean(a, *, threads=None):
         flags = arr.flags.num
         n = arr.size
         if flags & _ALIGNED and flags & _CONTIGUOUS and 0 < n < _single_thread_below:
+            # _data_pointer(arr), inlined: a Python call costs ~40 ns here.
             pointer = _read_pointer(id(arr) + _DATA_OFFSET).value if _DATA_OFFSET else arr.ctypes.data
             if dtype is _F32:
                 return np.float32(_mean_f32_one(pointer, n))
