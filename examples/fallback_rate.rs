@@ -1,5 +1,6 @@
-//! How often ordinary data needs the exact path (the error bound straddles a rounding boundary,
-//! or the mean is an exact tie): cargo run --release --example fallback_rate
+//! How often ordinary data needs the exact path (a second pass over the values: the kernel could
+//! not certify its sum exact and its error bound straddles a rounding boundary), and how often
+//! the kernel certified its sum exact: cargo run --release --example fallback_rate
 use mean::kernels::{sum_f32, sum_f64};
 use mean::rounding::{Format, Rounded, round_mean};
 
@@ -19,14 +20,20 @@ fn main() {
     let mut rng = Rng(0x1234_5678_9abc_def1);
     for &(n, trials) in &[(1000usize, 20000usize), (100_000, 2000), (10_000_000, 60)] {
         for kind in ["normal", "uniform"] {
-            let (mut unsure32, mut unsure64) = (0, 0);
+            let (mut unsure32, mut unsure64, mut exact32, mut exact64) = (0, 0, 0, 0);
             for _ in 0..trials {
                 let xs: Vec<f64> = (0..n).map(|_| if kind == "normal" { rng.normal() } else { rng.unit() }).collect();
                 let ys: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
-                unsure32 += usize::from(round_mean(sum_f32(&ys), n, Format::Binary32) == Rounded::Unsure);
-                unsure64 += usize::from(round_mean(sum_f64(&xs), n, Format::Binary64) == Rounded::Unsure);
+                let (sum32, sum64) = (sum_f32(&ys), sum_f64(&xs));
+                exact32 += usize::from(sum32.error == 0.0);
+                exact64 += usize::from(sum64.error == 0.0);
+                unsure32 += usize::from(round_mean(sum32, n, Format::Binary32) == Rounded::Unsure);
+                unsure64 += usize::from(round_mean(sum64, n, Format::Binary64) == Rounded::Unsure);
             }
-            println!("n={n:>9} {kind:>8}: exact path taken: float32 {unsure32}/{trials}, float64 {unsure64}/{trials}");
+            println!(
+                "n={n:>9} {kind:>8}: exact path taken: float32 {unsure32}/{trials}, float64 {unsure64}/{trials}; \
+                 sum certified exact: float32 {exact32}/{trials}, float64 {exact64}/{trials}"
+            );
         }
     }
 }

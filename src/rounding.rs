@@ -10,9 +10,13 @@
 //! ```
 //!
 //! The gaps are powers of two, so the right-hand sides are exact. Strict inequalities leave
-//! exact ties (and anything within E of one) to the exact path, which rounds ties to even.
+//! exact ties (and anything within E of one) undecided. When the kernels certified their sum
+//! exact (E = 0, as they do for most ordinary data), `hi + lo` is the sum itself and is rounded
+//! exactly here, ties to even (two adds into an [`ExactSum`] and its integer division); else
+//! the exact path must sum the values again.
 
-use crate::kernels::{Partial, UNIT_ROUNDOFF, two_sum};
+use crate::exact::ExactSum;
+use crate::kernels::{DoubleDouble, Partial, UNIT_ROUNDOFF, two_sum};
 
 /// The format of the result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,7 +33,7 @@ pub enum Rounded {
     /// The sum is exactly zero: the mean is a zero, whose sign the caller decides.
     ExactZero,
     /// The bound straddles a rounding boundary (or the sum is too small to reason about in
-    /// f64): the exact path must decide.
+    /// f64, or not finite): the exact path must decide.
     Unsure,
 }
 
@@ -41,6 +45,26 @@ const BOUND_MARGIN: f64 = 1.0 + 1.0 / (1u64 << 20) as f64;
 
 /// The mean `partial / n` rounded to `format`, if the error bound makes it certain.
 pub fn round_mean(partial: Partial, n: usize, format: Format) -> Rounded {
+    match round_with_bound(partial, n, format) {
+        Rounded::Unsure if partial.error == 0.0 && partial.sum.is_finite() => round_exact_sum(partial.sum, n, format),
+        rounded => rounded,
+    }
+}
+
+/// The mean of `n` values whose sum is exactly `sum.hi + sum.lo`, rounded once.
+fn round_exact_sum(sum: DoubleDouble, n: usize, format: Format) -> Rounded {
+    let mut exact = ExactSum::new();
+    exact.count_values(n as u64);
+    exact.add_partial(sum.hi);
+    exact.add_partial(sum.lo);
+    Rounded::Certain(match format {
+        Format::Binary32 => f64::from(exact.mean_f32()),
+        Format::Binary64 => exact.mean_f64(),
+    })
+}
+
+/// Ziv's test: the rounded mean if every value within the bound rounds to it.
+fn round_with_bound(partial: Partial, n: usize, format: Format) -> Rounded {
     let (hi, lo) = two_sum(partial.sum.hi, partial.sum.lo);
     if hi == 0.0 && partial.error == 0.0 {
         return Rounded::ExactZero;

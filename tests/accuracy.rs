@@ -104,21 +104,25 @@ fn subnormals() {
 
 #[test]
 fn both_the_fast_path_and_the_exact_path_are_reached() {
-    use mean::kernels::sum_f64;
+    use mean::kernels::{DoubleDouble, Partial, sum_f64};
     use mean::rounding::{Format, Rounded, round_mean};
     // Ordinary data: the error bound is far from any rounding boundary.
     let ordinary = data_f64("normal", 10_000, 1);
     assert!(matches!(round_mean(sum_f64(&ordinary), ordinary.len(), Format::Binary64), Rounded::Certain(_)));
-    // An exact tie: no bound can decide it, the exact path rounds it to even.
+    // An exact tie whose sum the kernel knows exactly (error bound 0): rounded exactly, to even,
+    // without summing again.
     let one_up = f64::from_bits(1.0f64.to_bits() + 1);
-    let tie = [1.0, one_up];
-    assert_eq!(round_mean(sum_f64(&tie), 2, Format::Binary64), Rounded::Unsure);
-    assert_eq!(mean_f64(&tie), 1.0);
+    let exact_tie = Partial { sum: DoubleDouble { hi: 2.0, lo: 2f64.powi(-52) }, error: 0.0 }; // 1.0 + one_up
+    assert_eq!(round_mean(exact_tie, 2, Format::Binary64), Rounded::Certain(1.0));
+    assert_eq!(mean_f64(&[1.0, one_up]), 1.0);
+    // The same tie with any doubt about the sum: no bound can decide it, the exact path must.
+    let doubtful_tie = Partial { error: f64::from_bits(1), ..exact_tie };
+    assert_eq!(round_mean(doubtful_tie, 2, Format::Binary64), Rounded::Unsure);
     // A sum that overflows f64 is never certified.
     let big = [f64::MAX, f64::MAX];
     assert_eq!(round_mean(sum_f64(&big), 2, Format::Binary64), Rounded::Unsure);
-    // A sum known to be exactly zero (the scalar kernel's is, here) is reported as such; its
-    // sign is decided from the values. The vector kernel's bound is never zero: exact path.
+    assert_eq!(mean_f64(&big), f64::MAX);
+    // A sum known to be exactly zero is reported as such; its sign is decided from the values.
     let zero = [1.0, -1.0];
     let scalar = mean::kernels::portable::sum_f64(&zero);
     assert_eq!(round_mean(scalar, 2, Format::Binary64), Rounded::ExactZero);

@@ -328,3 +328,60 @@ fn exact_f64_sums_at_every_level_equal_the_scalar_exact_sum() {
         }
     }
 }
+
+/// Arrays whose plain f64 lane sums round: every lane meets values 2^54 apart (f32: 2^24 and
+/// 2^-30 and so on), at every position pattern the lane layouts of the levels give.
+fn lane_sums_that_round(n: usize, seed: u64) -> Vec<f64> {
+    let mut rng = Rng::new(seed);
+    (0..n)
+        .map(|i| {
+            let scale = if (i / 64) % 2 == 0 { 2f64.powi(24) } else { 2f64.powi(-30) };
+            scale * (1.0 + (rng.next_u64() % (1 << 20)) as f64 / (1 << 20) as f64)
+        })
+        .collect()
+}
+
+#[test]
+fn sums_certified_exact_are_exact() {
+    // An error bound of 0 claims hi + lo is the exact sum; the rounding test then rounds it
+    // without the exact path. Checked exactly on ordinary data, on data whose plain lane sums
+    // round (the certificate must be refused and the block redone), and on hard data.
+    let mut cases: Vec<Vec<f64>> = KINDS.iter().flat_map(|k| [1, 37, 4099, 70_001].map(|n| data_f64(k, n, 21))).collect();
+    cases.extend([100, 5000, 40_000].map(|n| lane_sums_that_round(n, 5)));
+    let mut tiny_inside = data_f64("normal", 50_000, 6);
+    tiny_inside[12_345] = 1e-30;
+    tiny_inside[40_000] = -3e-41;
+    cases.push(tiny_inside);
+    for level in levels() {
+        for values in &cases {
+            let as_f32: Vec<f32> = values.iter().map(|&x| x as f32).collect();
+            let p32 = sum_f32_at(level, &as_f32);
+            assert!(bound_holds(as_f32.iter().map(|&x| f64::from(x)), p32), "{level:?} f32 n={} {p32:?}", values.len());
+            let p64 = sum_f64_at(level, values);
+            assert!(bound_holds(values.iter().copied(), p64), "{level:?} f64 n={} {p64:?}", values.len());
+        }
+    }
+}
+
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn ordinary_sums_are_certified_exact() {
+    // The certificate is what spares ordinary data the exact path: it must actually be given.
+    // f32: at every level (plain adds, inexact flag); f64: where adds can be made quiet (AVX-512).
+    for level in levels() {
+        for kind in ["uniform", "normal", "offset"] {
+            for n in [2, 300, 20_000, 200_001] {
+                let values = data_f32(kind, n, 8);
+                assert_eq!(sum_f32_at(level, &values).error, 0.0, "{level:?} f32 {kind} n={n}");
+                if level == Level::Avx512 {
+                    let values = data_f64(kind, n, 8);
+                    assert_eq!(sum_f64_at(level, &values).error, 0.0, "{level:?} f64 {kind} n={n}");
+                }
+            }
+        }
+    }
+    // Data whose plain f64 sum rounds, so that a certificate given wrongly would show.
+    let rounding: Vec<f32> = lane_sums_that_round(5000, 3).into_iter().map(|x| x as f32).collect();
+    let plain = DoubleDouble { hi: rounding.iter().map(|&x| f64::from(x)).sum(), lo: 0.0 };
+    assert!(!bound_holds(rounding.iter().map(|&x| f64::from(x)), Partial { sum: plain, error: 0.0 }));
+}

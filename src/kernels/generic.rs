@@ -6,7 +6,7 @@
 //! special case (loads are unaligned); the tail is copied into a zero-padded vector, so nothing
 //! is read past the end of the slice.
 
-use super::{Partial, UNIT_ROUNDOFF};
+use super::{Partial, inexact};
 
 /// A vector of `LANES` f64 values and the operations the kernels need.
 ///
@@ -65,8 +65,16 @@ pub(super) trait F64Lanes: Copy {
 
     /// |self|, lane by lane (the sign bit cleared).
     unsafe fn abs(self) -> Self;
-    /// `self * self + acc`, on the FMA units where the CPU has them.
-    unsafe fn square_add(self, acc: Self) -> Self;
+
+    /// Whether [`F64Lanes::add_quiet`] leaves the inexact flag alone.
+    const QUIET_ADD: bool = false;
+    /// `self + other`, rounded the same way; where `QUIET_ADD`, without touching the inexact
+    /// flag (see `inexact`).
+    #[inline(always)]
+    unsafe fn add_quiet(self, other: Self) -> Self {
+        // SAFETY: the caller runs on a CPU with this instruction set.
+        unsafe { self.add(other) }
+    }
 }
 
 /// Independent accumulator vectors.
@@ -95,11 +103,44 @@ fn prefetch_ahead<T>(chunk: &[T]) {
     #[cfg(not(target_arch = "x86_64"))]
     let _ = chunk;
 }
-/// Iterations (one load per accumulator each) between folds of the f32 kernel's lane sums into
-/// the double-double total: each lane adds at most `FOLD_EVERY` values in plain f64 (at most
-/// `ACCUMULATORS` in the last block's extra accumulator), so the rounding error is at most
-/// `FOLD_EVERY * 2^-53 * sum(|x|)` of the values in that stretch.
+/// Iterations (one load per accumulator each) in a block of the f32 kernel: each lane adds at
+/// most `FOLD_EVERY + 1` values in plain f64 before the block's sums are certified and folded.
 const FOLD_EVERY: usize = 256;
+
+/// What the kernels read: f32 values (widened to f64, exactly) or f64 values.
+pub(super) trait Input: Copy + Default {
+    /// `V::LANES` values from the start of `xs` (which holds at least that many) as f64 lanes.
+    ///
+    /// # Safety
+    /// The CPU must have V's instruction set.
+    unsafe fn load<V: F64Lanes>(xs: &[Self]) -> V;
+}
+
+impl Input for f32 {
+    #[inline(always)]
+    unsafe fn load<V: F64Lanes>(xs: &[f32]) -> V {
+        // SAFETY: the caller runs on a CPU with V's instruction set; xs is long enough.
+        unsafe { V::load_widened(xs) }
+    }
+}
+
+impl Input for f64 {
+    #[inline(always)]
+    unsafe fn load<V: F64Lanes>(xs: &[f64]) -> V {
+        // SAFETY: the caller runs on a CPU with V's instruction set; xs is long enough.
+        unsafe { V::load(xs) }
+    }
+}
+
+/// The last `tail.len() < V::LANES` values, zero-padded to a whole vector (nothing is read past
+/// the end of the slice).
+#[inline(always)]
+unsafe fn load_padded<V: F64Lanes, T: Input>(tail: &[T]) -> V {
+    let mut padded = [T::default(); 16];
+    padded[..tail.len()].copy_from_slice(tail);
+    // SAFETY: the caller runs on a CPU with V's instruction set; padded holds 16 >= LANES.
+    unsafe { T::load(&padded) }
+}
 
 /// `a + b` and its rounding error, lane by lane (Knuth's TwoSum); `one` is 1.0 in every lane.
 #[inline(always)]
@@ -120,21 +161,21 @@ unsafe fn opaque_one<V: F64Lanes>() -> V {
     unsafe { V::splat(core::hint::black_box(1.0)) }
 }
 
-/// A double-double per lane, and the sum of |lo| after each of its low-part adds: each of
-/// those adds rounds by at most `UNIT_ROUNDOFF * |lo|`, so `UNIT_ROUNDOFF * lo_magnitude` bounds
-/// the lanes' error.
+/// A double-double per lane, and the sum of the magnitudes of its low parts' rounding errors,
+/// each computed exactly with TwoSum: zero as long as every low-part add was exact, which is
+/// what lets the rounding test settle exact ties without the exact path.
 #[derive(Clone, Copy)]
 struct LaneSums<V> {
     hi: V,
     lo: V,
-    lo_magnitude: V,
+    lo_errors: V,
 }
 
 impl<V: F64Lanes> LaneSums<V> {
     #[inline(always)]
     unsafe fn new() -> Self {
         // SAFETY: the caller runs on a CPU with V's instruction set.
-        unsafe { LaneSums { hi: V::zero(), lo: V::zero(), lo_magnitude: V::zero() } }
+        unsafe { LaneSums { hi: V::zero(), lo: V::zero(), lo_errors: V::zero() } }
     }
 
     /// Adds `x` with TwoSum.
@@ -152,86 +193,119 @@ impl<V: F64Lanes> LaneSums<V> {
     unsafe fn add_to_lo(self, x: V, one: V) -> Self {
         // SAFETY: the caller runs on a CPU with V's instruction set.
         unsafe {
-            let lo = self.lo.add_on_fma(x, one);
-            LaneSums { lo, lo_magnitude: self.lo_magnitude.add(lo.abs()), ..self }
+            let (lo, err) = two_sum(self.lo, x, one);
+            LaneSums { lo, lo_errors: self.lo_errors.add(err.abs()), ..self }
         }
     }
 
-    /// The lanes added up, with the error bound of everything so far.
+    /// Adds another lane set's sums and errors.
     #[inline(always)]
-    unsafe fn finish(self) -> Partial {
+    unsafe fn merge(self, other: Self, one: V) -> Self {
         // SAFETY: the caller runs on a CPU with V's instruction set.
-        let (his, los, magnitudes) = unsafe { (self.hi.lanes(), self.lo.lanes(), self.lo_magnitude.lanes()) };
+        unsafe {
+            let merged = self.add(other.hi, one).add_to_lo(other.lo, one);
+            LaneSums { lo_errors: merged.lo_errors.add(other.lo_errors), ..merged }
+        }
+    }
+
+    /// The lanes added up, with the error bound of everything so far (`extra_error` included).
+    #[inline(always)]
+    unsafe fn finish(self, extra_error: f64) -> Partial {
+        // SAFETY: the caller runs on a CPU with V's instruction set.
+        let (his, los, errors) = unsafe { (self.hi.lanes(), self.lo.lanes(), self.lo_errors.lanes()) };
         let mut total = his[..V::LANES].iter().fold(Partial::ZERO, |t, &h| t.add_f64(h));
         total = los[..V::LANES].iter().fold(total, |t, &l| t.add_to_lo(l));
-        total.error += UNIT_ROUNDOFF * magnitudes[..V::LANES].iter().sum::<f64>();
+        total.error += errors[..V::LANES].iter().sum::<f64>() + extra_error;
         total
     }
 }
 
-/// Sum of f32 values: exact conversions, plain f64 lane adds, folded into double-double lanes
-/// every `FOLD_EVERY` iterations, with an error bound.
+/// Sum of f32 values: exact conversions, plain f64 adds in `ACCUMULATORS` vectors of lanes,
+/// certified exact block by block, folded into double-double lanes.
 ///
-/// A lane adds at most `FOLD_EVERY` values between folds, so the sum is off by at most
-/// `gamma(FOLD_EVERY) * sum(|x|)` (recursive summation, Higham), and by Cauchy-Schwarz
-/// `sum(|x|) <= sqrt(n * sum(x^2))`. The squares are exact (24-bit values) and their sum is
-/// one FMA per vector on the FMA units, which the conversions leave idle; a running max or
-/// sum of |x| needs the add pipes the conversions saturate, and cost ~30% in cache (measured).
+/// ```text
+/// for each block of FOLD_EVERY iterations:
+///     clear the inexact flag; add the block in plain f64 lanes
+///     flag still clear -> every add was exact: fold the lane sums (TwoSum) into the total
+///     else             -> redo the block as the f64 kernel does (exact adds, see `sum_f64`)
+/// ```
+///
+/// A lane's values are f32 (24-bit significands); its sums round only when they span more
+/// than 53 bits, which ordinary data rarely does within a block: for normal(0, 1) data that
+/// takes a value below ~2^-25, one in ~10^8. So the certificate almost always holds, and the
+/// pass costs only what reading, converting and adding cost (no per-value bookkeeping: a
+/// running max or sum of squares costs 20-30% in cache, measured). Without the flag (not
+/// x86_64) every block takes the exact-add path.
 ///
 /// # Safety
 /// The CPU must have V's instruction set.
 #[inline(always)]
 pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32]) -> Partial {
+    let block_len = V::LANES * ACCUMULATORS * FOLD_EVERY;
+    // SAFETY (whole body): the caller guarantees V's instruction set.
+    unsafe {
+        let one = opaque_one::<V>();
+        let mut total = LaneSums::<V>::new();
+        let mut redo = ExactAddBlocks::new(xs);
+        for block in xs.chunks(block_len) {
+            if inexact::AVAILABLE
+                && let Some(sums) = certified_plain_block::<V>(block, one)
+            {
+                for sum in sums {
+                    total = total.add(sum, one);
+                }
+                continue;
+            }
+            for part in block.chunks(ExactAddBlocks::len::<V>()) {
+                match redo.add(total, part, one) {
+                    Some(next) => total = next,
+                    None => return Partial::NAN,
+                }
+            }
+        }
+        total.finish(redo.error)
+    }
+}
+
+/// One block of the f32 kernel in plain f64 lanes, returned only if no add rounded.
+///
+/// # Safety
+/// The CPU must have V's instruction set.
+#[inline(always)]
+unsafe fn certified_plain_block<V: F64Lanes>(block: &[f32], one: V) -> Option<[V; ACCUMULATORS + 1]> {
     let step = V::LANES * ACCUMULATORS;
+    // The accumulators start from, and end in, memory the flag's asm blocks see (see `inexact`).
+    let mut window = [0.0f64; 8 * (ACCUMULATORS + 1)];
+    inexact::clear(&mut window);
     // SAFETY (whole body): the caller guarantees V's instruction set; every load gets a slice
     // of at least V::LANES elements, as its comment says.
     unsafe {
-        let one = opaque_one::<V>();
-        let mut folded = LaneSums::<V>::new();
-        let mut squares = [V::zero(); ACCUMULATORS];
-        for block in xs.chunks(step * FOLD_EVERY) {
-            let mut acc = [V::zero(); ACCUMULATORS];
-            let mut chunks = block.chunks_exact(step);
-            for chunk in &mut chunks {
-                prefetch_ahead(chunk);
-                for k in 0..ACCUMULATORS {
-                    // chunk has `step` = ACCUMULATORS * LANES elements.
-                    let x = V::load_widened(&chunk[k * V::LANES..]);
-                    // On the FMA units: the conversions keep the add pipes busy (measured:
-                    // 123 -> 155 GB/s from L2 with AVX-512 on the dev machine).
-                    acc[k] = acc[k].add_on_fma(x, one);
-                    squares[k] = x.square_add(squares[k]);
-                }
-            }
-            // Only the last block has a remainder: fewer than ACCUMULATORS whole vectors, then
-            // one zero-padded vector, into one more accumulator.
-            let mut extra = V::zero();
-            let mut vectors = chunks.remainder().chunks_exact(V::LANES);
-            for vector in &mut vectors {
-                // vector has exactly LANES elements.
-                let x = V::load_widened(vector);
-                extra = extra.add(x);
-                squares[0] = x.square_add(squares[0]);
-            }
-            let tail = vectors.remainder();
-            if !tail.is_empty() {
-                let mut padded = [0.0f32; 16];
-                padded[..tail.len()].copy_from_slice(tail);
-                // padded holds 16 >= LANES elements.
-                let x = V::load_widened(&padded);
-                extra = extra.add(x);
-                squares[0] = x.square_add(squares[0]);
-            }
-            for a in acc.into_iter().chain([extra]) {
-                folded = folded.add(a, one);
+        let mut acc: [V; ACCUMULATORS + 1] = core::array::from_fn(|k| V::load(&window[8 * k..]));
+        let mut chunks = block.chunks_exact(step);
+        for chunk in &mut chunks {
+            prefetch_ahead(chunk);
+            for k in 0..ACCUMULATORS {
+                // chunk has `step` = ACCUMULATORS * LANES elements.
+                let x = V::load_widened(&chunk[k * V::LANES..]);
+                // On the FMA units: the conversions keep the add pipes busy (measured:
+                // 123 -> 155 GB/s from L2 with AVX-512 on the dev machine).
+                acc[k] = acc[k].add_on_fma(x, one);
             }
         }
-        let mut total = folded.finish();
-        // The squares' sum is rounded low by at most a factor (1 - n u): far inside the margin.
-        let sum_of_squares: f64 = squares.iter().flat_map(|v| v.lanes().into_iter().take(V::LANES)).sum();
-        let magnitude = (xs.len() as f64 * sum_of_squares).sqrt() * (1.0 + (-20f64).exp2());
-        total.error += (FOLD_EVERY + 1) as f64 * UNIT_ROUNDOFF * magnitude;
-        total
+        // Only the last block has a remainder: fewer than ACCUMULATORS whole vectors, then one
+        // zero-padded vector, into the extra accumulator.
+        let mut vectors = chunks.remainder().chunks_exact(V::LANES);
+        for vector in &mut vectors {
+            // vector has exactly LANES elements.
+            acc[ACCUMULATORS] = acc[ACCUMULATORS].add(V::load_widened(vector));
+        }
+        if !vectors.remainder().is_empty() {
+            acc[ACCUMULATORS] = acc[ACCUMULATORS].add(load_padded(vectors.remainder()));
+        }
+        for (k, a) in acc.iter().enumerate() {
+            a.store(&mut window[8 * k..]);
+        }
+        (!inexact::rounded_since_clear(&window)).then_some(acc)
     }
 }
 
@@ -252,9 +326,9 @@ unsafe fn largest_lane<V: F64Lanes>(vectors: &[V]) -> f64 {
     }
 }
 
-/// Independent accumulators of the f64 kernel.
+/// Independent accumulators of the exact-add blocks.
 const DD_ACCUMULATORS: usize = 8;
-/// Vectors each accumulator of the f64 kernel adds per block, between folds.
+/// Vectors each accumulator of an exact-add block adds, between folds.
 const F64_BLOCK: usize = 128;
 /// Values one lane may add in a block: a whole block, plus the last block's remainder.
 const F64_PER_LANE: usize = F64_BLOCK + DD_ACCUMULATORS;
@@ -262,10 +336,31 @@ const F64_PER_LANE: usize = F64_BLOCK + DD_ACCUMULATORS;
 const BOUND_SLACK: usize = 256;
 
 /// Sum of f64 values in double-double, with every add exact (up to the rounding of the error
-/// terms' own sum, which joins the error bound).
+/// terms' own sum, which is certified exact or joins the error bound). See [`ExactAddBlocks`].
 ///
-/// TwoSum keeps an add's rounding error in six operations. Within a block this kernel needs
-/// three (Dekker's Fast2Sum, exact when the accumulator's exponent is at least the addend's):
+/// # Safety
+/// The CPU must have V's instruction set.
+#[inline(always)]
+pub(super) unsafe fn sum_f64<V: F64Lanes>(xs: &[f64]) -> Partial {
+    // SAFETY (whole body): the caller guarantees V's instruction set.
+    unsafe {
+        let one = opaque_one::<V>();
+        let mut total = LaneSums::<V>::new();
+        let mut blocks = ExactAddBlocks::new(xs);
+        for block in xs.chunks(ExactAddBlocks::len::<V>()) {
+            match blocks.add(total, block, one) {
+                Some(next) => total = next,
+                None => return Partial::NAN,
+            }
+        }
+        total.finish(blocks.error)
+    }
+}
+
+/// Blocks of values added with every add exact, into double-double lanes.
+///
+/// TwoSum keeps an add's rounding error in six operations. Within a block this needs three
+/// (Dekker's Fast2Sum, exact when the accumulator's exponent is at least the addend's):
 ///
 /// ```text
 /// M     := bound on |x| in the block      # the previous block's max, times 2^8 of slack
@@ -282,46 +377,58 @@ const BOUND_SLACK: usize = 256;
 ///
 /// Error bound of a block: each |x - (s - acc)| <= ulp(s)/2 <= 2^-52 C, so an `err` lane's
 /// partial sums stay below F64_PER_LANE * 2^-52 C and its F64_PER_LANE rounded adds lose at
-/// most F64_PER_LANE^2 * 2^-105 C < 2^-90 C (F64_PER_LANE = 136); 64 lanes: 2^-84 C.
-///
-/// # Safety
-/// The CPU must have V's instruction set.
-#[inline(always)]
-pub(super) unsafe fn sum_f64<V: F64Lanes>(xs: &[f64]) -> Partial {
-    let block_len = V::LANES * DD_ACCUMULATORS * F64_BLOCK;
-    // SAFETY (whole body): the caller guarantees V's instruction set.
-    unsafe {
-        let one = opaque_one::<V>();
-        let mut total = LaneSums::<V>::new();
-        // sum over the biased blocks of their C
-        let mut biases = 0.0f64;
-        // A first guess from the first few values; a block that breaks it is redone with TwoSum.
-        let mut bound = xs.iter().take(64).fold(0.0f64, |m, x| m.max(x.abs()));
-        for block in xs.chunks(block_len) {
-            if let Some(bias) = bias_for(bound) {
-                let (sums, errors, block_max) = biased_block::<V>(block, bias, one);
-                bound = block_max;
+/// most F64_PER_LANE^2 * 2^-105 C < 2^-90 C (F64_PER_LANE = 136); 64 lanes: 2^-84 C. Where the
+/// `acc + x` adds can leave the inexact flag alone (AVX-512's suppress-all-exceptions rounding),
+/// the flag then tells whether any `err` add rounded: if none did, the block's error is zero.
+struct ExactAddBlocks {
+    /// Bound on |x| for the next block (see above).
+    bound: f64,
+    /// Error bound of the blocks added so far.
+    error: f64,
+}
+
+impl ExactAddBlocks {
+    /// Starts with a bound guessed from the first values of `xs`.
+    fn new<T: Input + Into<f64>>(xs: &[T]) -> Self {
+        let bound = xs.iter().take(64).fold(0.0f64, |m, &x| m.max(x.into().abs()));
+        ExactAddBlocks { bound, error: 0.0 }
+    }
+
+    /// Values in one block at level V.
+    const fn len<V: F64Lanes>() -> usize {
+        V::LANES * DD_ACCUMULATORS * F64_BLOCK
+    }
+
+    /// Adds `block` (at most [`Self::len`] values) to `total`; `None` if the sum became
+    /// infinite or NaN (the caller's exact path decides then, and the rest of the pass would be
+    /// wasted).
+    ///
+    /// # Safety
+    /// The CPU must have V's instruction set.
+    #[inline(always)]
+    unsafe fn add<V: F64Lanes, T: Input>(&mut self, total: LaneSums<V>, block: &[T], one: V) -> Option<LaneSums<V>> {
+        // SAFETY (whole body): the caller guarantees V's instruction set.
+        unsafe {
+            if let Some(bias) = bias_for(self.bound) {
+                let (sums, errors, block_max, rounded) = biased_block::<V, T>(block, bias, one);
+                self.bound = block_max;
                 if block_max <= bias / (2 * F64_PER_LANE) as f64 {
                     let bias_v = V::splat(bias);
+                    let mut total = total;
                     for (sum, error) in sums.into_iter().zip(errors) {
                         // sum is in [C/2, 3C/2], so sum - C is exact.
                         total = total.add(sum.sub(bias_v), one).add_to_lo(error, one);
                     }
-                    biases += bias;
-                    continue;
+                    if rounded {
+                        self.error += bias * (-84f64).exp2();
+                    }
+                    return Some(total);
                 }
             }
             // A bound too large for a bias (or NaN), or a block that broke its bound.
-            total = two_sum_block(total, block, one);
-            if !total.hi.lanes().iter().all(|x| x.is_finite()) {
-                // The float sum overflowed (or met inf or NaN): it can only stay so, and the
-                // caller's exact path decides; the rest of the pass would be wasted.
-                return Partial { sum: super::DoubleDouble { hi: f64::NAN, lo: f64::NAN }, error: f64::NAN };
-            }
+            let total = two_sum_block(total, block, one);
+            total.hi.lanes().iter().all(|x| x.is_finite()).then_some(total)
         }
-        let mut partial = total.finish();
-        partial.error += biases * (-84f64).exp2();
-        partial
     }
 }
 
@@ -341,18 +448,28 @@ fn bias_for(bound: f64) -> Option<f64> {
 }
 
 /// One block summed with Fast2Sum into accumulators that start at `bias`; returns their sums,
-/// their error terms and the block's largest |x|.
+/// their error terms, the block's largest |x|, and whether an error term's add may have rounded.
 ///
 /// # Safety
 /// The CPU must have V's instruction set.
 #[inline(always)]
-unsafe fn biased_block<V: F64Lanes>(block: &[f64], bias: f64, one: V) -> ([V; DD_ACCUMULATORS], [V; DD_ACCUMULATORS], f64) {
+#[allow(clippy::type_complexity)]
+unsafe fn biased_block<V: F64Lanes, T: Input>(
+    block: &[T],
+    bias: f64,
+    one: V,
+) -> ([V; DD_ACCUMULATORS], [V; DD_ACCUMULATORS], f64, bool) {
     let step = V::LANES * DD_ACCUMULATORS;
+    // The error terms start from, and end in, memory the flag's asm blocks see (see `inexact`).
+    let mut window = [0.0f64; 8 * DD_ACCUMULATORS];
+    if V::QUIET_ADD {
+        inexact::clear(&mut window);
+    }
     // SAFETY (whole body): the caller guarantees V's instruction set; every load gets a slice
     // of at least V::LANES elements, as its comment says.
     unsafe {
         let mut sums = [V::splat(bias); DD_ACCUMULATORS];
-        let mut errors = [V::zero(); DD_ACCUMULATORS];
+        let mut errors: [V; DD_ACCUMULATORS] = core::array::from_fn(|k| V::load(&window[8 * k..]));
         // One running max per two accumulators: fewer registers, no loss of bound.
         let mut maxima = [V::zero(); DD_ACCUMULATORS / 2];
         let mut chunks = block.chunks_exact(step);
@@ -360,7 +477,7 @@ unsafe fn biased_block<V: F64Lanes>(block: &[f64], bias: f64, one: V) -> ([V; DD
             prefetch_ahead(chunk);
             for k in 0..DD_ACCUMULATORS {
                 // chunk has `step` = DD_ACCUMULATORS * LANES elements.
-                let x = V::load(&chunk[k * V::LANES..]);
+                let x = T::load(&chunk[k * V::LANES..]);
                 (sums[k], errors[k]) = fast_two_sum_into(sums[k], errors[k], x, one);
                 maxima[k / 2] = maxima[k / 2].abs_max(x);
             }
@@ -369,24 +486,30 @@ unsafe fn biased_block<V: F64Lanes>(block: &[f64], bias: f64, one: V) -> ([V; DD
         let mut vectors = chunks.remainder().chunks_exact(V::LANES);
         for vector in &mut vectors {
             // vector has exactly LANES elements.
-            let x = V::load(vector);
+            let x = T::load(vector);
             (sums[0], errors[0]) = fast_two_sum_into(sums[0], errors[0], x, one);
             maxima[0] = maxima[0].abs_max(x);
         }
-        let tail = vectors.remainder();
-        if !tail.is_empty() {
-            let mut padded = [0.0f64; 8];
-            padded[..tail.len()].copy_from_slice(tail);
-            // padded holds 8 >= LANES elements.
-            let x = V::load(&padded);
+        if !vectors.remainder().is_empty() {
+            let x = load_padded(vectors.remainder());
             (sums[0], errors[0]) = fast_two_sum_into(sums[0], errors[0], x, one);
             maxima[0] = maxima[0].abs_max(x);
         }
-        (sums, errors, largest_lane(&maxima))
+        let rounded = if V::QUIET_ADD {
+            for (k, e) in errors.iter().enumerate() {
+                e.store(&mut window[8 * k..]);
+            }
+            inexact::rounded_since_clear(&window)
+        } else {
+            true
+        };
+        (sums, errors, largest_lane(&maxima), rounded)
     }
 }
 
 /// `acc + x` by Fast2Sum (exact when acc's exponent is at least x's), its error added to `err`.
+/// Only the add into `err` may touch the inexact flag (`acc + x` is a quiet add where the CPU
+/// has one; the two subtractions are exact).
 ///
 /// # Safety
 /// The CPU must have V's instruction set.
@@ -394,7 +517,7 @@ unsafe fn biased_block<V: F64Lanes>(block: &[f64], bias: f64, one: V) -> ([V; DD
 unsafe fn fast_two_sum_into<V: F64Lanes>(acc: V, err: V, x: V, one: V) -> (V, V) {
     // SAFETY: the caller runs on a CPU with V's instruction set.
     unsafe {
-        let s = acc.add(x);
+        let s = acc.add_quiet(x);
         let s_minus_acc = s.sub_on_fma(acc, one);
         (s, err.add_on_fma(x.sub(s_minus_acc), one))
     }
@@ -406,7 +529,7 @@ unsafe fn fast_two_sum_into<V: F64Lanes>(acc: V, err: V, x: V, one: V) -> (V, V)
 /// # Safety
 /// The CPU must have V's instruction set.
 #[inline(always)]
-unsafe fn two_sum_block<V: F64Lanes>(total: LaneSums<V>, block: &[f64], one: V) -> LaneSums<V> {
+unsafe fn two_sum_block<V: F64Lanes, T: Input>(total: LaneSums<V>, block: &[T], one: V) -> LaneSums<V> {
     let step = V::LANES * DD_ACCUMULATORS;
     // SAFETY (whole body): the caller guarantees V's instruction set; every load gets a slice
     // of at least V::LANES elements, as its comment says.
@@ -416,25 +539,18 @@ unsafe fn two_sum_block<V: F64Lanes>(total: LaneSums<V>, block: &[f64], one: V) 
         for chunk in &mut chunks {
             for (k, a) in acc.iter_mut().enumerate() {
                 // chunk has `step` = DD_ACCUMULATORS * LANES elements.
-                *a = a.add(V::load(&chunk[k * V::LANES..]), one);
+                *a = a.add(T::load(&chunk[k * V::LANES..]), one);
             }
         }
         let mut vectors = chunks.remainder().chunks_exact(V::LANES);
         for vector in &mut vectors {
             // vector has exactly LANES elements.
-            acc[0] = acc[0].add(V::load(vector), one);
+            acc[0] = acc[0].add(T::load(vector), one);
         }
-        let tail = vectors.remainder();
-        if !tail.is_empty() {
-            let mut padded = [0.0f64; 8];
-            padded[..tail.len()].copy_from_slice(tail);
-            // padded holds 8 >= LANES elements.
-            acc[0] = acc[0].add(V::load(&padded), one);
+        if !vectors.remainder().is_empty() {
+            acc[0] = acc[0].add(load_padded(vectors.remainder()), one);
         }
-        acc.into_iter().fold(total, |t, a| {
-            let merged = t.add(a.hi, one).add_to_lo(a.lo, one);
-            LaneSums { lo_magnitude: merged.lo_magnitude.add(a.lo_magnitude), ..merged }
-        })
+        acc.into_iter().fold(total, |t, a| t.merge(a, one))
     }
 }
 

@@ -11,6 +11,7 @@
 //! CPU lacks falls back to the best level below it; an unknown name is ignored.
 
 mod generic;
+mod inexact;
 pub mod portable;
 #[cfg(target_arch = "x86_64")]
 mod x86_64;
@@ -65,9 +66,11 @@ pub struct Partial {
 
 impl Partial {
     pub const ZERO: Partial = Partial { sum: DoubleDouble::ZERO, error: 0.0 };
+    /// A sum that went infinite or NaN: only the exact path can say more.
+    pub const NAN: Partial = Partial { sum: DoubleDouble { hi: f64::NAN, lo: f64::NAN }, error: f64::NAN };
 
-    /// Adds `x`: TwoSum keeps the high part's error exactly; the low part's add rounds, by at
-    /// most `UNIT_ROUNDOFF * |new lo|`, which joins the bound.
+    /// Adds `x`: TwoSum keeps the high part's error exactly; the low part's add may round, and
+    /// the magnitude of that rounding error (computed exactly, with TwoSum) joins the bound.
     #[inline(always)]
     pub fn add_f64(self, x: f64) -> Partial {
         let (hi, err) = two_sum(self.sum.hi, x);
@@ -77,8 +80,8 @@ impl Partial {
     /// Adds `x` (small next to the sum) to the low part alone.
     #[inline(always)]
     pub fn add_to_lo(self, x: f64) -> Partial {
-        let lo = self.sum.lo + x;
-        Partial { sum: DoubleDouble { hi: self.sum.hi, lo }, error: self.error + lo.abs() * UNIT_ROUNDOFF }
+        let (lo, err) = two_sum(self.sum.lo, x);
+        Partial { sum: DoubleDouble { hi: self.sum.hi, lo }, error: self.error + err.abs() }
     }
 
     /// Adds a partial sum computed elsewhere (another thread, another block).

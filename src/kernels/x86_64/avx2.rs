@@ -75,9 +75,4 @@ impl F64Lanes for Avx2 {
         Avx2(unsafe { _mm256_andnot_pd(_mm256_set1_pd(-0.0), self.0) })
     }
 
-    #[inline(always)]
-    unsafe fn square_add(self, acc: Self) -> Self {
-        // SAFETY: the caller runs on a CPU with FMA.
-        Avx2(unsafe { _mm256_fmadd_pd(self.0, self.0, acc.0) })
-    }
 }

@@ -75,9 +75,12 @@ impl F64Lanes for Avx512 {
         Avx512(unsafe { _mm512_andnot_pd(_mm512_set1_pd(-0.0), self.0) })
     }
 
+    const QUIET_ADD: bool = true;
+
     #[inline(always)]
-    unsafe fn square_add(self, acc: Self) -> Self {
-        // SAFETY: the caller runs on a CPU with AVX-512F.
-        Avx512(unsafe { _mm512_fmadd_pd(self.0, self.0, acc.0) })
+    unsafe fn add_quiet(self, other: Self) -> Self {
+        // SAFETY: the caller runs on a CPU with AVX-512F. Embedded rounding to nearest with
+        // suppress-all-exceptions: the same result as an add, and no flag is set.
+        Avx512(unsafe { _mm512_add_round_pd::<{ _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC }>(self.0, other.0) })
     }
 }

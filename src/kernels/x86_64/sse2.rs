@@ -62,9 +62,4 @@ impl F64Lanes for Sse2 {
         Sse2(unsafe { _mm_andnot_pd(_mm_set1_pd(-0.0), self.0) })
     }
 
-    #[inline(always)]
-    unsafe fn square_add(self, acc: Self) -> Self {
-        // SAFETY: SSE2 is part of x86_64; there is no FMA: a multiply and an add.
-        Sse2(unsafe { _mm_add_pd(_mm_mul_pd(self.0, self.0), acc.0) })
-    }
 }
