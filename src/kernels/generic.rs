@@ -142,6 +142,25 @@ unsafe fn load_padded<V: F64Lanes, T: Input>(tail: &[T]) -> V {
     unsafe { T::load(&padded) }
 }
 
+/// `N` vectors from `memory` (8 f64 apart, the widest vector's size).
+///
+/// Plain loops here and below, not closures: a closure handed to a library function (array
+/// `from_fn`, iterator `fold`) may be compiled outside the caller's `target_feature`, and its
+/// intrinsics become calls (measured: a 10x slower f64 kernel).
+///
+/// # Safety
+/// The CPU must have V's instruction set; `memory` holds at least `8 * N` values.
+#[inline(always)]
+unsafe fn load_all<V: F64Lanes, const N: usize>(memory: &[f64]) -> [V; N] {
+    // SAFETY: the caller runs on a CPU with V's instruction set.
+    let mut out = [unsafe { V::zero() }; N];
+    for (k, v) in out.iter_mut().enumerate() {
+        // SAFETY: as above; memory[8k..] holds at least 8 >= LANES values.
+        *v = unsafe { V::load(&memory[8 * k..]) };
+    }
+    out
+}
+
 /// `a + b` and its rounding error, lane by lane (Knuth's TwoSum); `one` is 1.0 in every lane.
 #[inline(always)]
 unsafe fn two_sum<V: F64Lanes>(a: V, b: V, one: V) -> (V, V) {
@@ -280,7 +299,7 @@ unsafe fn certified_plain_block<V: F64Lanes>(block: &[f32], one: V) -> Option<[V
     // SAFETY (whole body): the caller guarantees V's instruction set; every load gets a slice
     // of at least V::LANES elements, as its comment says.
     unsafe {
-        let mut acc: [V; ACCUMULATORS + 1] = core::array::from_fn(|k| V::load(&window[8 * k..]));
+        let mut acc: [V; ACCUMULATORS + 1] = load_all(&window);
         let mut chunks = block.chunks_exact(step);
         for chunk in &mut chunks {
             prefetch_ahead(chunk);
@@ -315,7 +334,10 @@ unsafe fn certified_plain_block<V: F64Lanes>(block: &[f32], one: V) -> Option<[V
 unsafe fn largest_lane<V: F64Lanes>(vectors: &[V]) -> f64 {
     // SAFETY: the caller runs on a CPU with V's instruction set.
     unsafe {
-        let combined = vectors.iter().fold(V::zero(), |m, &v| m.abs_max(v));
+        let mut combined = V::zero();
+        for &v in vectors {
+            combined = combined.abs_max(v);
+        }
         let lanes = combined.lanes();
         let mut largest = 0.0f64;
         for &lane in &lanes[..V::LANES] {
@@ -385,13 +407,15 @@ struct ExactAddBlocks {
     bound: f64,
     /// Error bound of the blocks added so far.
     error: f64,
+    /// Blocks still to run with the bound checked before trying unchecked blocks again.
+    checked_blocks_due: usize,
 }
 
 impl ExactAddBlocks {
     /// Starts with a bound guessed from the first values of `xs`.
     fn new<T: Input + Into<f64>>(xs: &[T]) -> Self {
         let bound = xs.iter().take(64).fold(0.0f64, |m, &x| m.max(x.into().abs()));
-        ExactAddBlocks { bound, error: 0.0 }
+        ExactAddBlocks { bound, error: 0.0, checked_blocks_due: 0 }
     }
 
     /// Values in one block at level V.
@@ -409,20 +433,33 @@ impl ExactAddBlocks {
     unsafe fn add<V: F64Lanes, T: Input>(&mut self, total: LaneSums<V>, block: &[T], one: V) -> Option<LaneSums<V>> {
         // SAFETY (whole body): the caller guarantees V's instruction set.
         unsafe {
-            if let Some(bias) = bias_for(self.bound) {
-                let (sums, errors, block_max, rounded) = biased_block::<V, T>(block, bias, one);
+            let bias = bias_for(self.bound);
+            if V::QUIET_ADD && self.checked_blocks_due == 0 {
+                if let Some(bias) = bias
+                    && let BiasedBlock::Exact { sums, errors } = biased_block::<V, T, false>(block, bias, one)
+                {
+                    return Some(fold_biased(total, sums, errors, one));
+                }
+                // Values beyond the bound, or error terms that rounded: the block is redone with
+                // the bound checked, and so are the next few.
+                self.checked_blocks_due = CHECKED_RUN;
+            }
+            self.checked_blocks_due = self.checked_blocks_due.saturating_sub(1);
+            if let Some(bias) = bias
+                && let BiasedBlock::Checked { sums, errors, block_max, rounded } = biased_block::<V, T, true>(block, bias, one)
+            {
                 self.bound = block_max;
                 if block_max <= bias / (2 * F64_PER_LANE) as f64 {
-                    let bias_v = V::splat(bias);
-                    let mut total = total;
-                    for (sum, error) in sums.into_iter().zip(errors) {
-                        // sum is in [C/2, 3C/2], so sum - C is exact.
-                        total = total.add(sum.sub(bias_v), one).add_to_lo(error, one);
-                    }
                     if rounded {
                         self.error += bias * (-84f64).exp2();
                     }
-                    return Some(total);
+                    // sums are in [C/2, 3C/2], so sum - C is exact.
+                    let bias_v = V::splat(bias);
+                    let mut unbiased = sums;
+                    for sum in &mut unbiased {
+                        *sum = sum.sub(bias_v);
+                    }
+                    return Some(fold_biased(total, unbiased, errors, one));
                 }
             }
             // A bound too large for a bias (or NaN), or a block that broke its bound.
@@ -430,6 +467,25 @@ impl ExactAddBlocks {
             total.hi.lanes().iter().all(|x| x.is_finite()).then_some(total)
         }
     }
+}
+
+/// Blocks checked (max tracked) after an unchecked block failed, before trying unchecked again:
+/// data that keeps failing (wide exponent ranges) pays for a wasted attempt one block in 17.
+const CHECKED_RUN: usize = 16;
+
+/// Adds a biased block's lane sums (bias already removed) and error terms into `total`.
+///
+/// # Safety
+/// The CPU must have V's instruction set.
+#[inline(always)]
+unsafe fn fold_biased<V: F64Lanes>(total: LaneSums<V>, sums: [V; DD_ACCUMULATORS], errors: [V; DD_ACCUMULATORS], one: V) -> LaneSums<V> {
+    // SAFETY: the caller runs on a CPU with V's instruction set.
+    let mut total = total;
+    for k in 0..DD_ACCUMULATORS {
+        // SAFETY: the caller runs on a CPU with V's instruction set.
+        total = unsafe { total.add(sums[k], one).add_to_lo(errors[k], one) };
+    }
+    total
 }
 
 /// The bias for a block whose values are at most `bound` in magnitude (with slack), or `None`
@@ -447,29 +503,45 @@ fn bias_for(bound: f64) -> Option<f64> {
     Some(f64::from_bits(power))
 }
 
-/// One block summed with Fast2Sum into accumulators that start at `bias`; returns their sums,
-/// their error terms, the block's largest |x|, and whether an error term's add may have rounded.
+/// What [`biased_block`] found.
+enum BiasedBlock<V> {
+    /// Unchecked (`CHECKED = false`), and the inexact flag says every add but the quiet ones
+    /// was exact: `sums[k] + errors[k]` is exactly the k-th accumulator's share (bias removed).
+    Exact { sums: [V; DD_ACCUMULATORS], errors: [V; DD_ACCUMULATORS] },
+    /// Unchecked, and something rounded (or the flag is not available): nothing is known.
+    Unknown,
+    /// Checked: the biased sums, error terms, the block's largest |x|, and whether an error
+    /// term's add may have rounded.
+    Checked { sums: [V; DD_ACCUMULATORS], errors: [V; DD_ACCUMULATORS], block_max: f64, rounded: bool },
+}
+
+/// One block summed with Fast2Sum into accumulators that start at `bias`.
+///
+/// `CHECKED` tracks the largest |x|, which proves Fast2Sum exact (the caller compares it with
+/// the bias). Unchecked blocks skip that operation and rely on the inexact flag alone, which
+/// needs quiet `acc + x` adds (`V::QUIET_ADD`): then the flag stays clear only if
+/// `s - acc`, `x - (s - acc)`, every error-term add and the final `sum - C` were all exact, and
+/// with exact subtractions `x - (s - acc)` *is* the rounding error of `s` (no condition on
+/// exponents needed), so `(sum - C) + err` is the exact sum whatever the bias.
 ///
 /// # Safety
 /// The CPU must have V's instruction set.
 #[inline(always)]
-#[allow(clippy::type_complexity)]
-unsafe fn biased_block<V: F64Lanes, T: Input>(
-    block: &[T],
-    bias: f64,
-    one: V,
-) -> ([V; DD_ACCUMULATORS], [V; DD_ACCUMULATORS], f64, bool) {
+unsafe fn biased_block<V: F64Lanes, T: Input, const CHECKED: bool>(block: &[T], bias: f64, one: V) -> BiasedBlock<V> {
     let step = V::LANES * DD_ACCUMULATORS;
-    // The error terms start from, and end in, memory the flag's asm blocks see (see `inexact`).
-    let mut window = [0.0f64; 8 * DD_ACCUMULATORS];
+    // The error terms and sums start from, and end in, memory the flag's asm blocks see (see
+    // `inexact`): error terms first (0.0), then sums (the bias; unchecked blocks leave their
+    // unbiased sums there).
+    let mut window = [0.0f64; 8 * 2 * DD_ACCUMULATORS];
+    window[8 * DD_ACCUMULATORS..].fill(bias);
     if V::QUIET_ADD {
         inexact::clear(&mut window);
     }
     // SAFETY (whole body): the caller guarantees V's instruction set; every load gets a slice
     // of at least V::LANES elements, as its comment says.
     unsafe {
-        let mut sums = [V::splat(bias); DD_ACCUMULATORS];
-        let mut errors: [V; DD_ACCUMULATORS] = core::array::from_fn(|k| V::load(&window[8 * k..]));
+        let mut errors: [V; DD_ACCUMULATORS] = load_all(&window);
+        let mut sums: [V; DD_ACCUMULATORS] = load_all(&window[8 * DD_ACCUMULATORS..]);
         // One running max per two accumulators: fewer registers, no loss of bound.
         let mut maxima = [V::zero(); DD_ACCUMULATORS / 2];
         let mut chunks = block.chunks_exact(step);
@@ -479,7 +551,9 @@ unsafe fn biased_block<V: F64Lanes, T: Input>(
                 // chunk has `step` = DD_ACCUMULATORS * LANES elements.
                 let x = T::load(&chunk[k * V::LANES..]);
                 (sums[k], errors[k]) = fast_two_sum_into(sums[k], errors[k], x, one);
-                maxima[k / 2] = maxima[k / 2].abs_max(x);
+                if CHECKED {
+                    maxima[k / 2] = maxima[k / 2].abs_max(x);
+                }
             }
         }
         // Fewer than DD_ACCUMULATORS whole vectors, then one zero-padded vector.
@@ -495,6 +569,24 @@ unsafe fn biased_block<V: F64Lanes, T: Input>(
             (sums[0], errors[0]) = fast_two_sum_into(sums[0], errors[0], x, one);
             maxima[0] = maxima[0].abs_max(x);
         }
+        if !CHECKED {
+            if !V::QUIET_ADD {
+                return BiasedBlock::Unknown;
+            }
+            let bias_v = V::splat(bias);
+            let mut unbiased = sums;
+            for sum in &mut unbiased {
+                *sum = sum.sub(bias_v);
+            }
+            for (k, v) in errors.iter().chain(&unbiased).enumerate() {
+                v.store(&mut window[8 * k..]);
+            }
+            return if inexact::rounded_since_clear(&window) {
+                BiasedBlock::Unknown
+            } else {
+                BiasedBlock::Exact { sums: unbiased, errors }
+            };
+        }
         let rounded = if V::QUIET_ADD {
             for (k, e) in errors.iter().enumerate() {
                 e.store(&mut window[8 * k..]);
@@ -503,7 +595,7 @@ unsafe fn biased_block<V: F64Lanes, T: Input>(
         } else {
             true
         };
-        (sums, errors, largest_lane(&maxima), rounded)
+        BiasedBlock::Checked { sums, errors, block_max: largest_lane(&maxima), rounded }
     }
 }
 
@@ -550,7 +642,11 @@ unsafe fn two_sum_block<V: F64Lanes, T: Input>(total: LaneSums<V>, block: &[T], 
         if !vectors.remainder().is_empty() {
             acc[0] = acc[0].add(load_padded(vectors.remainder()), one);
         }
-        acc.into_iter().fold(total, |t, a| t.merge(a, one))
+        let mut total = total;
+        for a in acc {
+            total = total.merge(a, one);
+        }
+        total
     }
 }
 
