@@ -177,14 +177,22 @@ def floors(table, all_threads: int) -> list[str]:
 
 
 def exact_path(rounds: int) -> list[str]:
-    """Inputs that force the exact path (the rounding test cannot decide), n = 10^7, one thread,
-    against numpy.mean on the same arrays: the correctness issue's floors."""
-    n = int(os.environ.get("NPMEAN_BENCH_EXACT_N", 10**7))
-    f32_up = np.nextafter(np.float32(1), np.float32(2))
+    """Inputs that force the exact path, n = 10^7, one thread, against numpy.mean on the same
+    arrays: the correctness issue's floors.
+
+    An exact tie alone no longer does: the kernels certify the sums of such data exact and round
+    them without a second pass. What forces the exact path is a tie (or a near-tie) together
+    with a sum the kernels cannot certify: values 2^100 (float32) or 2^1200 (float64) apart in
+    one lane make error terms round. The pattern's length, 7, is odd, so that every lane of every
+    SIMD layout meets all of its values (tests/accuracy.rs checks that these inputs take the
+    exact path)."""
+    n = int(os.environ.get("NPMEAN_BENCH_EXACT_N", 10**7)) // 7 * 7
     cases = [
-        # The mean of 1 and its successor is a rounding midpoint, exactly: a tie.
-        ("float32, exact ties", np.tile(np.array([1, f32_up], np.float32), n // 2), 1.0),
-        ("float64, exact ties", np.tile(np.array([1.0, np.nextafter(1.0, 2.0)]), n // 2), 0.5),
+        # (4 + 2.5 + (0.5 + 7 ulp)) / 7 = 1 + ulp/2, with +-2^40 and +-2^-60 that cancel.
+        ("float32, tie among wide magnitudes", np.resize(np.array(
+            [2.0**40, -(2.0**40), 2.0**-60, -(2.0**-60), 4, 2.5, 0.5 + 7 * 2.0**-24], np.float32), n), 1.0),
+        ("float64, tie among wide magnitudes", np.resize(np.array(
+            [2.0**600, -(2.0**600), 2.0**-600, -(2.0**-600), 4, 2.5, 0.5 + 7 * 2.0**-53]), n), 0.5),
         # Values near the largest double: the float sum overflows, the exact one does not.
         ("float64, overflowing sum", np.resize(np.array([1.7e308, -1.6e308, 1.5e308]), n), 0.5),
     ]

@@ -131,6 +131,31 @@ fn both_the_fast_path_and_the_exact_path_are_reached() {
 }
 
 #[test]
+fn ties_among_wide_magnitudes_take_the_exact_path() {
+    // The benchmark's exact-path inputs (examples/bench.py): a tie, with magnitudes wide enough
+    // apart in every lane (the pattern's odd length reaches every lane of every layout) that the
+    // kernels' sums cannot be certified exact. Rounded to even by the exact path.
+    use mean::kernels::{Level, sum_f32_at, sum_f64_at};
+    use mean::rounding::{Format, Rounded, round_mean};
+    let f32_pattern = [2f32.powi(40), -(2f32.powi(40)), 2f32.powi(-60), -(2f32.powi(-60)), 4.0, 2.5, 0.5 + 7.0 * 2f32.powi(-24)];
+    let f64_pattern = [2f64.powi(600), -(2f64.powi(600)), 2f64.powi(-600), -(2f64.powi(-600)), 4.0, 2.5, 0.5 + 7.0 * 2f64.powi(-53)];
+    for n in [7 * 3000, 7 * 40_000] {
+        let xs32: Vec<f32> = f32_pattern.iter().copied().cycle().take(n).collect();
+        let xs64: Vec<f64> = f64_pattern.iter().copied().cycle().take(n).collect();
+        for level in Level::available() {
+            // (The scalar kernel adds such blocks with TwoSum, value by value, and may still
+            // know its sum exactly.)
+            if level != Level::Scalar {
+                assert_eq!(round_mean(sum_f32_at(level, &xs32), n, Format::Binary32), Rounded::Unsure, "{level:?}");
+                assert_eq!(round_mean(sum_f64_at(level, &xs64), n, Format::Binary64), Rounded::Unsure, "{level:?}");
+            }
+            assert_eq!(mean::mean_f32_using(&xs32, 1, level), 1.0, "{level:?}");
+            assert_eq!(mean::mean_f64_using(&xs64, 1, level), 1.0, "{level:?}");
+        }
+    }
+}
+
+#[test]
 fn float64_near_ties_closer_than_float64_resolves() {
     // (2 + 2^-52 + h) / 4 = 0.5 + 2^-54 + h/4 sits a hair above (h > 0) or below (h < 0) the
     // midpoint between 0.5 and its successor.
