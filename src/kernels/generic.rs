@@ -266,15 +266,20 @@ pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32]) -> Partial {
         let one = opaque_one::<V>();
         let mut total = LaneSums::<V>::new();
         let mut redo = ExactAddBlocks::new(xs);
+        // After a block whose plain sums rounded, the next few go straight to exact adds: data
+        // that keeps rounding (wide magnitudes) then wastes a plain pass on one block in 17.
+        let mut exact_add_blocks_due = 0usize;
         for block in xs.chunks(block_len) {
-            if inexact::AVAILABLE
-                && let Some(sums) = certified_plain_block::<V>(block, one)
-            {
-                for sum in sums {
-                    total = total.add(sum, one);
+            if inexact::AVAILABLE && exact_add_blocks_due == 0 {
+                if let Some(sums) = certified_plain_block::<V>(block, one) {
+                    for sum in sums {
+                        total = total.add(sum, one);
+                    }
+                    continue;
                 }
-                continue;
+                exact_add_blocks_due = CHECKED_RUN + 1;
             }
+            exact_add_blocks_due = exact_add_blocks_due.saturating_sub(1);
             for part in block.chunks(ExactAddBlocks::len::<V>()) {
                 match redo.add(total, part, one) {
                     Some(next) => total = next,
