@@ -65,7 +65,7 @@ pub fn mean_f64_using(xs: &[f64], threads: usize, level: Level) -> f64 {
 trait Element: Copy + Sync + Into<f64> {
     const FORMAT: Format;
     const NAN: Self;
-    fn sum_at(level: Level, xs: &[Self]) -> Partial;
+    fn sum_at(level: Level, xs: &[Self]) -> FastSum;
     fn add_exact(sum: &mut ExactSum, xs: &[Self]);
     fn exact_mean(sum: &ExactSum) -> Self;
     /// The value of the format held in `mean` (exact: it was rounded to the format already).
@@ -77,8 +77,9 @@ trait Element: Copy + Sync + Into<f64> {
 impl Element for f32 {
     const FORMAT: Format = Format::Binary32;
     const NAN: f32 = f32::NAN;
-    fn sum_at(level: Level, xs: &[f32]) -> Partial {
-        kernels::sum_f32_at(level, xs)
+    fn sum_at(level: Level, xs: &[f32]) -> FastSum {
+        let (partial, exact) = kernels::sum_f32_split_at(level, xs);
+        FastSum { partial, exact }
     }
     fn add_exact(sum: &mut ExactSum, xs: &[f32]) {
         kernels::add_exact_f32(sum, xs);
@@ -100,8 +101,8 @@ impl Element for f32 {
 impl Element for f64 {
     const FORMAT: Format = Format::Binary64;
     const NAN: f64 = f64::NAN;
-    fn sum_at(level: Level, xs: &[f64]) -> Partial {
-        kernels::sum_f64_at(level, xs)
+    fn sum_at(level: Level, xs: &[f64]) -> FastSum {
+        FastSum { partial: kernels::sum_f64_at(level, xs), exact: None }
     }
     fn add_exact(sum: &mut ExactSum, xs: &[f64]) {
         kernels::add_exact_f64(sum, xs);
@@ -127,18 +128,61 @@ fn mean_using<T: Element>(xs: &[T], threads: usize, level: Level) -> T {
         [x] => return *x, // the exact mean of one value is that value
         _ => {}
     }
-    let partial = parallel::map_merge(xs, threads, |part| T::sum_at(level, part), Partial::merge);
+    let FastSum { partial, exact } = parallel::map_merge(xs, threads, |part| T::sum_at(level, part), FastSum::merge);
     if !partial.sum.is_finite()
         && let Some(mean) = T::special_mean(xs)
     {
         return mean;
     }
-    let mean = match round_mean(partial, xs.len(), T::FORMAT) {
+    let rounded = match exact {
+        None => round_mean(partial, xs.len(), T::FORMAT),
+        Some(exact) => round_split_mean::<T>(partial, exact, xs.len()),
+    };
+    let mean = match rounded {
         Rounded::Certain(mean) => mean,
         Rounded::ExactZero => 0.0,
         Rounded::Unsure => T::exact_mean(&exact_sum(xs, threads, T::add_exact)).into(),
     };
     T::from_f64(signed_zero(mean, xs))
+}
+
+/// The fast pass over (part of) an array: a double-double with an error bound, and the blocks
+/// summed exactly instead (f32 with AVX-512: those whose plain sums could not be certified).
+struct FastSum {
+    partial: Partial,
+    exact: Option<ExactSum>,
+}
+
+impl FastSum {
+    fn merge(self, other: FastSum) -> FastSum {
+        let exact = match (self.exact, other.exact) {
+            (Some(mut mine), Some(theirs)) => {
+                mine.merge(&theirs);
+                Some(mine)
+            }
+            (mine, theirs) => mine.or(theirs),
+        };
+        FastSum { partial: self.partial.merge(other.partial), exact }
+    }
+}
+
+/// The mean of `n` values whose sum is `partial` plus `exact`. With no doubt about `partial`
+/// (error bound 0) the whole sum is exact: rounded exactly, no second pass. Otherwise `exact`'s
+/// sum, rounded once, joins `partial` with half an ulp more of error, for the rounding test.
+fn round_split_mean<T: Element>(partial: Partial, mut exact: ExactSum, n: usize) -> Rounded {
+    if partial.error == 0.0 {
+        exact.count_values((n as u64).saturating_sub(exact.count()));
+        exact.add_partial(partial.sum.hi);
+        exact.add_partial(partial.sum.lo);
+        return Rounded::Certain(T::exact_mean(&exact).into());
+    }
+    let rounded = exact.sum_f64();
+    if !rounded.is_finite() {
+        return Rounded::Unsure;
+    }
+    let mut combined = partial.add_f64(rounded);
+    combined.error += (rounded.abs() * kernels::UNIT_ROUNDOFF).max(f64::from_bits(1));
+    round_mean(combined, n, T::FORMAT)
 }
 
 /// The exact sum of `xs`, on up to `threads` threads.

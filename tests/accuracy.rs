@@ -134,7 +134,9 @@ fn both_the_fast_path_and_the_exact_path_are_reached() {
 fn ties_among_wide_magnitudes_take_the_exact_path() {
     // The benchmark's exact-path inputs (examples/bench.py): a tie, with magnitudes wide enough
     // apart in every lane (the pattern's odd length reaches every lane of every layout) that the
-    // kernels' sums cannot be certified exact. Rounded to even by the exact path.
+    // kernels' double-double sums cannot be certified exact, so the rounding test cannot decide.
+    // Rounded to even by an exact sum: the second pass, or for f32 with AVX-512 the exact blocks
+    // of the first (see tests/kernels.rs).
     use mean::kernels::{Level, sum_f32_at, sum_f64_at};
     use mean::rounding::{Format, Rounded, round_mean};
     let f32_pattern = [2f32.powi(40), -(2f32.powi(40)), 2f32.powi(-60), -(2f32.powi(-60)), 4.0, 2.5, 0.5 + 7.0 * 2f32.powi(-24)];

@@ -4,7 +4,7 @@
 mod common;
 
 use common::*;
-use mean::kernels::{DoubleDouble, Level, Partial, portable, sum_f32_at, sum_f64_at, two_sum};
+use mean::kernels::{DoubleDouble, Level, Partial, portable, sum_f32_at, sum_f32_split_at, sum_f64_at, two_sum};
 use mean::{exact_mean_f32, exact_mean_f64, mean_f32_using, mean_f64_using};
 
 fn levels() -> Vec<Level> {
@@ -357,6 +357,16 @@ fn sums_certified_exact_are_exact() {
             let as_f32: Vec<f32> = values.iter().map(|&x| x as f32).collect();
             let p32 = sum_f32_at(level, &as_f32);
             assert!(bound_holds(as_f32.iter().map(|&x| f64::from(x)), p32), "{level:?} f32 n={} {p32:?}", values.len());
+            // The split form: blocks it cannot certify summed exactly apart.
+            let (partial, exact) = sum_f32_split_at(level, &as_f32);
+            let mut residual = exact.unwrap_or_default();
+            residual.add(partial.sum.hi);
+            residual.add(partial.sum.lo);
+            for &x in &as_f32 {
+                residual.add(-f64::from(x));
+            }
+            // (exact blocks + partial) - values, rounded once: 0 exactly when the bound is 0.
+            assert!(residual.sum_f64().abs() <= partial.error, "{level:?} split f32 n={} {partial:?}", values.len());
             let p64 = sum_f64_at(level, values);
             assert!(bound_holds(values.iter().copied(), p64), "{level:?} f64 n={} {p64:?}", values.len());
         }
@@ -384,4 +394,31 @@ fn ordinary_sums_are_certified_exact() {
     let rounding: Vec<f32> = lane_sums_that_round(5000, 3).into_iter().map(|x| x as f32).collect();
     let plain = DoubleDouble { hi: rounding.iter().map(|&x| f64::from(x)).sum(), lo: 0.0 };
     assert!(!bound_holds(rounding.iter().map(|&x| f64::from(x)), Partial { sum: plain, error: 0.0 }));
+}
+
+#[test]
+fn uncertified_f32_blocks_are_summed_exactly_in_the_same_pass() {
+    // With AVX-512 the blocks whose plain sums round go to the exponent-window kernel: even a
+    // tie among wide magnitudes is then known exactly after one pass, and rounded to even.
+    let pattern = [2f32.powi(40), -(2f32.powi(40)), 2f32.powi(-60), -(2f32.powi(-60)), 4.0, 2.5, 0.5 + 7.0 * 2f32.powi(-24)];
+    let xs: Vec<f32> = pattern.iter().copied().cycle().take(7 * 40_000).collect();
+    for level in levels() {
+        let (partial, exact) = sum_f32_split_at(level, &xs);
+        if level == Level::Avx512 {
+            assert_eq!(partial.error, 0.0);
+            assert!(exact.is_some());
+        } else {
+            assert!(exact.is_none(), "{level:?}: no exact kernel at memory speed");
+        }
+        assert_eq!(mean_f32_using(&xs, 1, level), 1.0, "{level:?}");
+        assert_eq!(mean_f32_using(&xs, 2, level), 1.0, "{level:?}");
+        // Special values met in such blocks keep IEEE's rules.
+        let mut special = xs.clone();
+        special[100_000] = f32::INFINITY;
+        assert_eq!(mean_f32_using(&special, 1, level), f32::INFINITY, "{level:?}");
+        special[3] = f32::NEG_INFINITY;
+        assert!(mean_f32_using(&special, 1, level).is_nan(), "{level:?}");
+        special[3] = f32::NAN;
+        assert!(mean_f32_using(&special, 1, level).is_nan(), "{level:?}");
+    }
 }

@@ -246,7 +246,8 @@ impl<V: F64Lanes> LaneSums<V> {
 /// for each block of FOLD_EVERY iterations:
 ///     clear the inexact flag; add the block in plain f64 lanes
 ///     flag still clear -> every add was exact: fold the lane sums (TwoSum) into the total
-///     else             -> redo the block as the f64 kernel does (exact adds, see `sum_f64`)
+///     else             -> hand the block to `exact_blocks` if given (an exact accumulator),
+///                         else redo it as the f64 kernel does (exact adds, see `sum_f64`)
 /// ```
 ///
 /// A lane's values are f32 (24-bit significands); its sums round only when they span more
@@ -259,7 +260,7 @@ impl<V: F64Lanes> LaneSums<V> {
 /// # Safety
 /// The CPU must have V's instruction set.
 #[inline(always)]
-pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32]) -> Partial {
+pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32], mut exact_blocks: ExactBlocks) -> Partial {
     let block_len = V::LANES * ACCUMULATORS * FOLD_EVERY;
     // SAFETY (whole body): the caller guarantees V's instruction set.
     unsafe {
@@ -280,6 +281,10 @@ pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32]) -> Partial {
                 exact_add_blocks_due = CHECKED_RUN + 1;
             }
             exact_add_blocks_due = exact_add_blocks_due.saturating_sub(1);
+            if let Some(add_exactly) = exact_blocks.as_deref_mut() {
+                add_exactly(block);
+                continue;
+            }
             for part in block.chunks(ExactAddBlocks::len::<V>()) {
                 match redo.add(total, part, one) {
                     Some(next) => total = next,
@@ -290,6 +295,9 @@ pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32]) -> Partial {
         total.finish(redo.error)
     }
 }
+
+/// Where the f32 kernel may send the blocks it cannot certify: an exact accumulator's add.
+pub(super) type ExactBlocks<'a> = Option<&'a mut dyn FnMut(&[f32])>;
 
 /// One block of the f32 kernel in plain f64 lanes, returned only if no add rounded.
 ///

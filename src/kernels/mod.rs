@@ -223,14 +223,34 @@ pub fn sum_f32_at(level: Level, xs: &[f32]) -> Partial {
         // SAFETY: each arm's feature was just detected on this CPU.
         unsafe {
             match level {
-                Level::Avx512 => return x86_64::sum_f32_avx512(xs),
-                Level::Avx2 => return x86_64::sum_f32_avx2(xs),
-                Level::Sse2 => return x86_64::sum_f32_sse2(xs),
+                Level::Avx512 => return x86_64::sum_f32_avx512(xs, None),
+                Level::Avx2 => return x86_64::sum_f32_avx2(xs, None),
+                Level::Sse2 => return x86_64::sum_f32_sse2(xs, None),
                 Level::Scalar => {}
             }
         }
     }
     portable::sum_f32(xs)
+}
+
+/// [`sum_f32_at`], except that where the level has an exact kernel at memory speed (AVX-512's
+/// exponent windows), the blocks whose plain sums the kernel cannot certify exact are added to
+/// an exact accumulator instead of the double-double: the sum is then `partial` plus the
+/// accumulator (if any), and is known exactly whenever `partial.error` is zero.
+pub fn sum_f32_split_at(level: Level, xs: &[f32]) -> (Partial, Option<crate::exact::ExactSum>) {
+    #[cfg(target_arch = "x86_64")]
+    if level == Level::Avx512 && level.is_available() {
+        let mut exact: Option<crate::exact::ExactSum> = None;
+        let mut add_exactly = |block: &[f32]| {
+            let sum = exact.get_or_insert_with(crate::exact::ExactSum::new);
+            // SAFETY: AVX-512F was just detected on this CPU.
+            unsafe { x86_64::exact_f32::add_f32s(sum, block) };
+        };
+        // SAFETY: AVX-512F and AVX-512DQ were just detected on this CPU.
+        let partial = unsafe { x86_64::sum_f32_avx512(xs, Some(&mut add_exactly)) };
+        return (partial, exact);
+    }
+    (sum_f32_at(level, xs), None)
 }
 
 /// [`sum_f64`] at a given level; a level this CPU lacks runs the portable kernel.

@@ -16,9 +16,9 @@ macro_rules! entry_points {
         /// # Safety
         #[doc = concat!("The CPU must support `", $feature, "`.")]
         #[target_feature(enable = $feature)]
-        pub(super) unsafe fn $sum_f32(xs: &[f32]) -> Partial {
+        pub(super) unsafe fn $sum_f32(xs: &[f32], exact_blocks: generic::ExactBlocks) -> Partial {
             // SAFETY: the caller checked the feature; the target_feature makes it usable here.
-            unsafe { generic::sum_f32::<$vector>(xs) }
+            unsafe { generic::sum_f32::<$vector>(xs, exact_blocks) }
         }
 
         /// # Safety
