@@ -261,6 +261,13 @@ fn exact_f32_sums_at_every_level_equal_the_scalar_exact_sum() {
         );
         cases.push(data_f32("normal", n, 3));
     }
+    // Windows changing from block to block (the AVX-512 kernel guesses from the previous one).
+    let block = 8192;
+    let mut changing = data_f32("normal", 2 * block, 5);
+    changing.extend(data_f32("uniform", block, 6).iter().map(|x| x * 2f32.powi(100)));
+    changing.extend(data_f32("wide", 2 * block, 9));
+    changing.extend(data_f32("normal", block + 3, 12).iter().enumerate().map(|(i, x)| if i == 5 { 1e-44 } else { *x }));
+    cases.push(changing);
     let mut special = data_f32("uniform", 9000, 1);
     special[8500] = f32::INFINITY;
     cases.push(special.clone());
@@ -310,6 +317,18 @@ fn exact_f64_sums_at_every_level_equal_the_scalar_exact_sum() {
         // Near the largest double (the top window), whose sums overflow f64.
         cases.push((0..n).map(|i| if i % 3 == 0 { -f64::MAX } else { f64::MAX / (1.0 + (i % 7) as f64) }).collect());
     }
+    // Windows changing from block to block (the AVX-512 kernel guesses a block's windows from
+    // the previous one): new windows, fewer windows, more than four, window 0, the top window.
+    let block = 2048;
+    let mut changing = data_f64("normal", 3 * block, 5);
+    changing.extend(data_f64("uniform", 2 * block, 6).iter().map(|x| x * 2f64.powi(300)));
+    changing.extend(data_f64("normal", block, 7).iter().enumerate().map(|(i, x)| if i % 100 == 0 { x * 1e-200 } else { *x }));
+    changing.extend(data_f64("uniform", block, 8));
+    changing.extend(data_f64("wide", 2 * block, 9));
+    changing.extend(data_f64("normal", block, 10).iter().enumerate().map(|(i, x)| if i == 77 { 1e-310 } else { *x }));
+    changing.extend(data_f64("normal", block, 11).iter().enumerate().map(|(i, x)| if i == 1000 { f64::MAX / 3.0 } else { *x }));
+    changing.extend(data_f64("normal", block + 5, 12));
+    cases.push(changing);
     let mut special = data_f64("uniform", 5000, 1);
     special[4500] = f64::INFINITY;
     cases.push(special.clone());

@@ -6,13 +6,16 @@
 //! high(x) := x with the low 26 fraction bits cleared;  low(x) := x - high(x)   (both exact)
 //! window(h) := (biased exponent of h) / 16                                    # 128 windows
 //! for each block of 2048 values (16 KiB):
-//!     first pass: the set of windows the nonzero halves fall in (two 64-bit masks), and
-//!                 whether any value is infinite or NaN (then: the block one value at a time)
-//!     for each window w > 0 present (two per pass):
+//!     first pass: the halves in up to four windows the previous block had (data rarely
+//!                 changes much), the set of windows the nonzero halves fall in (two 64-bit
+//!                 masks), and whether any value is infinite or NaN (then: the block one value
+//!                 at a time)
+//!     for the other windows w > 0 present (four per pass):
 //!         f64 lanes += the halves in window w      # multiples of 2^(16w - 1049) below
-//!                                                  # 2^(16w - 1007), 256 of them: 50 bits
-//!                                                  # (window 127: scaled by 2^-64, or the
-//!                                                  # lanes could overflow)
+//!                                                  # 2^(16w - 1007): the block's 2048 high
+//!                                                  # (or low) halves stay below 2^53 units,
+//!                                                  # so every lane sum and their total is exact
+//!     window 127: the same, scaled by 2^-64 (or the lanes could overflow)
 //!     window 0 (halves below 2^-1007, subnormals among them): one half at a time
 //! ```
 
@@ -20,13 +23,17 @@ use core::arch::x86_64::*;
 
 use crate::exact::ExactSum;
 
-/// Values per block: 256 vectors of 8, so that a lane of each of the high and low sums adds at
-/// most 256 halves per window, well below the 2^11 that stay exact.
+/// Values per block: 256 vectors of 8; 2048 halves of one window sum exactly (see above).
 const BLOCK: usize = 2048;
 /// Clears the low 26 bits of the fraction.
 const HIGH_MASK: i64 = !((1 << 26) - 1);
 /// The window of the largest exponents, whose lane sums are kept scaled down.
 const TOP_WINDOW: i64 = 127;
+
+/// Windows one pass adds at most.
+const MAX_WINDOWS_PER_PASS: usize = 4;
+/// A window number no half has: pads a pass.
+const NO_WINDOW: i64 = -1;
 
 /// Adds every value of `xs` to `sum`, exactly.
 ///
@@ -35,46 +42,39 @@ const TOP_WINDOW: i64 = 127;
 #[target_feature(enable = "avx512f")]
 pub(crate) unsafe fn add_f64s(sum: &mut ExactSum, xs: &[f64]) {
     sum.count_values(xs.len() as u64);
+    // The windows (but 0 and the top one) of the previous block, at most four: the first pass
+    // over the next block adds them and checks that nothing lies elsewhere (data rarely
+    // changes much from block to block), so a block usually takes one pass.
+    let mut guess = [NO_WINDOW; MAX_WINDOWS_PER_PASS];
     for block in xs.chunks(BLOCK) {
         let vectors = block.chunks_exact(8);
         for &x in vectors.remainder() {
             sum.add_partial(x);
         }
         let body = &block[..block.len() - vectors.remainder().len()];
-
-        // First pass: which windows, and any special value?
-        let (mut seen_low, mut seen_high) = (_mm512_setzero_si512(), _mm512_setzero_si512());
-        let mut specials: u8 = 0;
-        let one = _mm512_set1_epi64(1);
-        let sixty_four = _mm512_set1_epi64(64);
-        let exponent_all_ones = _mm512_set1_epi64(0x7ff);
-        for v in vectors.clone() {
-            // SAFETY: `v` holds 8 doubles (unaligned loads); AVX-512F is enabled here.
-            let (high, low) = unsafe { split(v) };
-            _mm_prefetch::<_MM_HINT_T0>(v.as_ptr().cast::<i8>().wrapping_add(8192));
-            // SAFETY: as above.
-            let bits = unsafe { _mm512_loadu_si512(v.as_ptr().cast()) };
-            let exponent = _mm512_and_si512(_mm512_srli_epi64::<52>(bits), exponent_all_ones);
-            specials |= _mm512_cmpeq_epi64_mask(exponent, exponent_all_ones);
-            // vpsllvq gives 0 for counts of 64 and more: each nonzero half marks one bit of the
-            // two (zero halves, common for values with few bits, belong to no window).
-            for half in [high, low] {
-                let w = window_of(half);
-                let nonzero = _mm512_cmpneq_pd_mask(half, _mm512_setzero_pd());
-                seen_low = _mm512_mask_or_epi64(seen_low, nonzero, seen_low, _mm512_sllv_epi64(one, w));
-                let above = _mm512_sllv_epi64(one, _mm512_sub_epi64(w, sixty_four));
-                seen_high = _mm512_mask_or_epi64(seen_high, nonzero, seen_high, above);
-            }
-        }
-        if specials != 0 {
-            // Infinities and NaN do not split; the accumulator records them as they are.
-            for &x in body {
-                sum.add_partial(x);
-            }
+        if body.is_empty() {
             continue;
         }
-        let present = [_mm512_reduce_or_epi64(seen_low) as u64, _mm512_reduce_or_epi64(seen_high) as u64];
-
+        let present = if guess[0] == NO_WINDOW {
+            // SAFETY: AVX-512F is enabled here; body is a multiple of 8 long.
+            let (present, specials) = unsafe { windows_present(body) };
+            if specials {
+                add_one_by_one(sum, body);
+                continue;
+            }
+            present
+        } else {
+            // SAFETY: AVX-512F is enabled here; body is a multiple of 8 long.
+            match unsafe { add_pass(sum, body, &guess, true) } {
+                Elsewhere::Nothing => continue,
+                Elsewhere::Special => {
+                    add_one_by_one(sum, body);
+                    guess = [NO_WINDOW; MAX_WINDOWS_PER_PASS];
+                    continue;
+                }
+                Elsewhere::Halves(present) => present,
+            }
+        };
         if present[0] & 1 != 0 {
             // Window 0: halves below 2^-1007 span too many bits for an f64 lane.
             for &x in body {
@@ -87,55 +87,218 @@ pub(crate) unsafe fn add_f64s(sum: &mut ExactSum, xs: &[f64]) {
             }
         }
         if present[1] >> 63 != 0 {
-            // Window 127 (halves from 2^1009): 256 of them could overflow an f64 lane, so they
-            // are summed scaled by 2^-64 (exact: they are far from the subnormal range) and
-            // handed over scaled back.
-            let target = _mm512_set1_epi64(TOP_WINDOW);
-            let scale = _mm512_set1_pd(f64::from_bits((1023 - 64) << 52));
-            let mut sums = [_mm512_setzero_pd(); 2];
-            for v in vectors.clone() {
-                // SAFETY: as above.
-                let (high, low) = unsafe { split(v) };
-                let high_mask = _mm512_cmpeq_epi64_mask(window_of(high), target);
-                let low_mask = _mm512_cmpeq_epi64_mask(window_of(low), target);
-                sums[0] = _mm512_mask_add_pd(sums[0], high_mask, sums[0], _mm512_mul_pd(high, scale));
-                sums[1] = _mm512_mask_add_pd(sums[1], low_mask, sums[1], _mm512_mul_pd(low, scale));
+            // SAFETY: AVX-512F is enabled here; body is a multiple of 8 long.
+            unsafe { add_top_window(sum, body) };
+        }
+        let mut rest = present_windows(present).filter(|w| !guess.contains(w)).peekable();
+        while rest.peek().is_some() {
+            let mut targets = [NO_WINDOW; MAX_WINDOWS_PER_PASS];
+            for (slot, w) in targets.iter_mut().zip(&mut rest) {
+                *slot = w;
             }
-            for v in sums {
-                let mut lanes = [0.0f64; 8];
-                // SAFETY: `lanes` has room for 8 doubles; unaligned store.
-                unsafe { _mm512_storeu_pd(lanes.as_mut_ptr(), v) };
-                for lane in lanes {
-                    sum.add_partial_times_2_64(lane);
-                }
+            // SAFETY: AVX-512F is enabled here; body is a multiple of 8 long.
+            unsafe { add_pass(sum, body, &targets, false) };
+        }
+        guess = [NO_WINDOW; MAX_WINDOWS_PER_PASS];
+        for (slot, w) in guess.iter_mut().zip(present_windows(present)) {
+            *slot = w;
+        }
+    }
+}
+
+/// Infinities and NaN do not split; the accumulator records them as they are.
+fn add_one_by_one(sum: &mut ExactSum, body: &[f64]) {
+    for &x in body {
+        sum.add_partial(x);
+    }
+}
+
+/// What a first pass over guessed windows found outside them.
+enum Elsewhere {
+    Nothing,
+    /// Nonzero halves in windows not guessed: the windows present.
+    Halves([u64; 2]),
+    /// An infinity or NaN: the pass added nothing.
+    Special,
+}
+
+/// Adds the halves of `body` in the windows `targets` (the first ones; `NO_WINDOW` pads; neither
+/// 0 nor the top one) to `sum`; with `check`, also reports what lies outside them (and adds
+/// nothing if a value is special).
+///
+/// # Safety
+/// The CPU must support AVX-512F; `body` must be a multiple of 8 long.
+#[target_feature(enable = "avx512f")]
+unsafe fn add_pass(sum: &mut ExactSum, body: &[f64], targets: &[i64; MAX_WINDOWS_PER_PASS], check: bool) -> Elsewhere {
+    let t = targets;
+    // SAFETY (each arm): AVX-512F is enabled here; body is a multiple of 8 long.
+    unsafe {
+        match t.iter().filter(|&&w| w != NO_WINDOW).count() {
+            0 | 1 => window_pass::<1>(sum, body, [t[0]], check),
+            2 => window_pass::<2>(sum, body, [t[0], t[1]], check),
+            _ => window_pass::<4>(sum, body, *t, check),
+        }
+    }
+}
+
+/// Adds the sums of the high and of the low halves in each of the `K` windows `targets` to
+/// `sum`, and (with `check`) reports what lies outside them (adding nothing if a value is
+/// special).
+///
+/// Exact: a block's halves in one window are multiples of 2^(16w - 1049) below
+/// 2^(16w - 1007); 2048 of them stay below 2^53 units, in any order of addition.
+///
+/// # Safety
+/// The CPU must support AVX-512F; `body` must be a multiple of 8 long.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn window_pass<const K: usize>(sum: &mut ExactSum, body: &[f64], targets: [i64; K], check: bool) -> Elsewhere {
+    let mut target = [_mm512_setzero_si512(); K];
+    for k in 0..K {
+        target[k] = _mm512_set1_epi64(targets[k]);
+    }
+    // Per window: high and low halves, of even and odd vectors (so that consecutive vectors do
+    // not wait on each other's adds).
+    let mut acc = [[_mm512_setzero_pd(); 4]; K];
+    let mut seen = [_mm512_setzero_si512(); 2];
+    let mut specials: u8 = 0;
+    let mut pairs = body.chunks_exact(16);
+    for pair in &mut pairs {
+        // SAFETY (both): `pair` holds 16 doubles, 8 from each offset; AVX-512F is enabled.
+        unsafe {
+            add_vector::<K, 0>(&mut acc, &pair[..8], &target, check, &mut seen, &mut specials);
+            add_vector::<K, 1>(&mut acc, &pair[8..], &target, check, &mut seen, &mut specials);
+        }
+    }
+    if !pairs.remainder().is_empty() {
+        // SAFETY: the remainder of a multiple of 8 by 16 holds 8 doubles; AVX-512F is enabled.
+        unsafe { add_vector::<K, 0>(&mut acc, pairs.remainder(), &target, check, &mut seen, &mut specials) };
+    }
+    if specials != 0 {
+        return Elsewhere::Special;
+    }
+    for a in &acc {
+        for half_sum in [_mm512_reduce_add_pd(_mm512_add_pd(a[0], a[1])), _mm512_reduce_add_pd(_mm512_add_pd(a[2], a[3]))] {
+            if half_sum != 0.0 {
+                sum.add_partial(half_sum);
             }
         }
-        // The other windows present but 0, two per pass over the block (a lone last one pairs
-        // with none).
-        let mut windows = present_windows(present);
-        while let Some(first) = windows.next() {
-            let second = windows.next();
-            let targets = [_mm512_set1_epi64(first), _mm512_set1_epi64(second.unwrap_or(-1))];
-            let mut sums = [_mm512_setzero_pd(); 4];
-            for v in vectors.clone() {
-                // SAFETY: as above.
-                let (high, low) = unsafe { split(v) };
-                let (high_window, low_window) = (window_of(high), window_of(low));
-                for (t, target) in targets.iter().enumerate() {
-                    let high_mask = _mm512_cmpeq_epi64_mask(high_window, *target);
-                    let low_mask = _mm512_cmpeq_epi64_mask(low_window, *target);
-                    sums[2 * t] = _mm512_mask_add_pd(sums[2 * t], high_mask, sums[2 * t], high);
-                    sums[2 * t + 1] = _mm512_mask_add_pd(sums[2 * t + 1], low_mask, sums[2 * t + 1], low);
-                }
-            }
-            for v in sums {
-                let mut lanes = [0.0f64; 8];
-                // SAFETY: `lanes` has room for 8 doubles; unaligned store.
-                unsafe { _mm512_storeu_pd(lanes.as_mut_ptr(), v) };
-                for lane in lanes {
-                    sum.add_partial(lane);
-                }
-            }
+    }
+    if !check {
+        return Elsewhere::Nothing;
+    }
+    let present = [_mm512_reduce_or_epi64(seen[0]) as u64, _mm512_reduce_or_epi64(seen[1]) as u64];
+    let mut covered = [0u64; 2];
+    for &w in &targets {
+        if w >= 0 {
+            covered[w as usize / 64] |= 1 << (w % 64);
+        }
+    }
+    if present[0] & !covered[0] != 0 || present[1] & !covered[1] != 0 {
+        Elsewhere::Halves(present)
+    } else {
+        Elsewhere::Nothing
+    }
+}
+
+/// Adds the halves of the 8 doubles of `v` in each target window to `acc[k][PARITY]` (high)
+/// and `acc[k][2 + PARITY]` (low); with `check`, records special values and nonzero halves
+/// outside every target.
+///
+/// # Safety
+/// `v` must hold at least 8 doubles; the CPU must support AVX-512F.
+#[inline]
+#[target_feature(enable = "avx512f")]
+unsafe fn add_vector<const K: usize, const PARITY: usize>(
+    acc: &mut [[__m512d; 4]; K],
+    v: &[f64],
+    target: &[__m512i; K],
+    check: bool,
+    seen: &mut [__m512i; 2],
+    specials: &mut u8,
+) {
+    // SAFETY: `v` holds 8 doubles (caller); unaligned loads.
+    let (high, low) = unsafe { split(v) };
+    let (high_window, low_window) = (window_of(high), window_of(low));
+    for k in 0..K {
+        let high_mask = _mm512_cmpeq_epi64_mask(high_window, target[k]);
+        let low_mask = _mm512_cmpeq_epi64_mask(low_window, target[k]);
+        acc[k][PARITY] = _mm512_mask_add_pd(acc[k][PARITY], high_mask, acc[k][PARITY], high);
+        acc[k][2 + PARITY] = _mm512_mask_add_pd(acc[k][2 + PARITY], low_mask, acc[k][2 + PARITY], low);
+    }
+    if check {
+        _mm_prefetch::<_MM_HINT_T0>(v.as_ptr().cast::<i8>().wrapping_add(8192));
+        // SAFETY: as above.
+        let bits = unsafe { _mm512_loadu_si512(v.as_ptr().cast()) };
+        let exponent_all_ones = _mm512_set1_epi64(0x7ff);
+        let exponent = _mm512_and_si512(_mm512_srli_epi64::<52>(bits), exponent_all_ones);
+        *specials |= _mm512_cmpeq_epi64_mask(exponent, exponent_all_ones);
+        mark_windows(seen, high, high_window);
+        mark_windows(seen, low, low_window);
+    }
+}
+
+/// Sets the bit of each nonzero half's window in `seen` (two 64-bit masks per lane). vpsllvq
+/// gives 0 for counts of 64 and more, so each half marks one bit of the two; zero halves,
+/// common for values with few bits, belong to no window.
+#[inline]
+#[target_feature(enable = "avx512f")]
+fn mark_windows(seen: &mut [__m512i; 2], half: __m512d, window: __m512i) {
+    let one = _mm512_set1_epi64(1);
+    let nonzero = _mm512_cmpneq_pd_mask(half, _mm512_setzero_pd());
+    seen[0] = _mm512_mask_or_epi64(seen[0], nonzero, seen[0], _mm512_sllv_epi64(one, window));
+    let above = _mm512_sllv_epi64(one, _mm512_sub_epi64(window, _mm512_set1_epi64(64)));
+    seen[1] = _mm512_mask_or_epi64(seen[1], nonzero, seen[1], above);
+}
+
+/// The set of windows the nonzero halves of `body` fall in (two 64-bit masks), and whether any
+/// value is infinite or NaN.
+///
+/// # Safety
+/// The CPU must support AVX-512F; `body` must be a multiple of 8 long.
+#[target_feature(enable = "avx512f")]
+unsafe fn windows_present(body: &[f64]) -> ([u64; 2], bool) {
+    let mut seen = [_mm512_setzero_si512(); 2];
+    let mut specials: u8 = 0;
+    let exponent_all_ones = _mm512_set1_epi64(0x7ff);
+    for v in body.chunks_exact(8) {
+        // SAFETY: `v` holds 8 doubles (unaligned loads); AVX-512F is enabled here.
+        let (high, low) = unsafe { split(v) };
+        _mm_prefetch::<_MM_HINT_T0>(v.as_ptr().cast::<i8>().wrapping_add(8192));
+        // SAFETY: as above.
+        let bits = unsafe { _mm512_loadu_si512(v.as_ptr().cast()) };
+        let exponent = _mm512_and_si512(_mm512_srli_epi64::<52>(bits), exponent_all_ones);
+        specials |= _mm512_cmpeq_epi64_mask(exponent, exponent_all_ones);
+        mark_windows(&mut seen, high, window_of(high));
+        mark_windows(&mut seen, low, window_of(low));
+    }
+    ([_mm512_reduce_or_epi64(seen[0]) as u64, _mm512_reduce_or_epi64(seen[1]) as u64], specials != 0)
+}
+
+/// Window 127 (halves from 2^1009): 256 of them could overflow an f64 lane, so they are summed
+/// scaled by 2^-64 (exact: they are far from the subnormal range) and handed over scaled back.
+///
+/// # Safety
+/// The CPU must support AVX-512F; `body` must be a multiple of 8 long.
+#[target_feature(enable = "avx512f")]
+unsafe fn add_top_window(sum: &mut ExactSum, body: &[f64]) {
+    let target = _mm512_set1_epi64(TOP_WINDOW);
+    let scale = _mm512_set1_pd(f64::from_bits((1023 - 64) << 52));
+    let mut sums = [_mm512_setzero_pd(); 2];
+    for v in body.chunks_exact(8) {
+        // SAFETY: `v` holds 8 doubles; AVX-512F is enabled here.
+        let (high, low) = unsafe { split(v) };
+        let high_mask = _mm512_cmpeq_epi64_mask(window_of(high), target);
+        let low_mask = _mm512_cmpeq_epi64_mask(window_of(low), target);
+        sums[0] = _mm512_mask_add_pd(sums[0], high_mask, sums[0], _mm512_mul_pd(high, scale));
+        sums[1] = _mm512_mask_add_pd(sums[1], low_mask, sums[1], _mm512_mul_pd(low, scale));
+    }
+    for v in sums {
+        let mut lanes = [0.0f64; 8];
+        // SAFETY: `lanes` has room for 8 doubles; unaligned store.
+        unsafe { _mm512_storeu_pd(lanes.as_mut_ptr(), v) };
+        for lane in lanes {
+            sum.add_partial_times_2_64(lane);
         }
     }
 }
