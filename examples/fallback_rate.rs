@@ -1,8 +1,8 @@
 //! How often ordinary data needs the exact path (a second pass over the values: the kernel could
 //! not certify its sum exact and its error bound straddles a rounding boundary), and how often
 //! the kernel certified its sum exact: cargo run --release --example fallback_rate
-use mean::kernels::{sum_f32, sum_f64};
-use mean::rounding::{Format, Rounded, round_mean};
+use mean::kernels::{Level, sum_f32_split_at, sum_f64};
+use mean::{takes_exact_path_f32, takes_exact_path_f64};
 
 struct Rng(u64);
 impl Rng {
@@ -24,11 +24,11 @@ fn main() {
             for _ in 0..trials {
                 let xs: Vec<f64> = (0..n).map(|_| if kind == "normal" { rng.normal() } else { rng.unit() }).collect();
                 let ys: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
-                let (sum32, sum64) = (sum_f32(&ys), sum_f64(&xs));
-                exact32 += usize::from(sum32.error == 0.0);
-                exact64 += usize::from(sum64.error == 0.0);
-                unsure32 += usize::from(round_mean(sum32, n, Format::Binary32) == Rounded::Unsure);
-                unsure64 += usize::from(round_mean(sum64, n, Format::Binary64) == Rounded::Unsure);
+                let level = Level::selected();
+                exact32 += usize::from(sum_f32_split_at(level, &ys).0.error == 0.0);
+                exact64 += usize::from(sum_f64(&xs).error == 0.0);
+                unsure32 += usize::from(takes_exact_path_f32(&ys, level));
+                unsure64 += usize::from(takes_exact_path_f64(&xs, level));
             }
             println!(
                 "n={n:>9} {kind:>8}: exact path taken: float32 {unsure32}/{trials}, float64 {unsure64}/{trials}; \

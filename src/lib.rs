@@ -128,22 +128,46 @@ fn mean_using<T: Element>(xs: &[T], threads: usize, level: Level) -> T {
         [x] => return *x, // the exact mean of one value is that value
         _ => {}
     }
+    let mean = match first_pass(xs, threads, level) {
+        FirstPass::Special(mean) => return mean,
+        FirstPass::Rounded(Rounded::Certain(mean)) => mean,
+        FirstPass::Rounded(Rounded::ExactZero) => 0.0,
+        FirstPass::Rounded(Rounded::Unsure) => T::exact_mean(&exact_sum(xs, threads, T::add_exact)).into(),
+    };
+    T::from_f64(signed_zero(mean, xs))
+}
+
+/// What the first pass over the values settles.
+enum FirstPass<T> {
+    /// The mean of values with an infinity or NaN among them.
+    Special(T),
+    /// The rounding test's verdict on the fast sum.
+    Rounded(Rounded),
+}
+
+/// The fast sum over `xs` (two values or more) and the rounding test on it.
+fn first_pass<T: Element>(xs: &[T], threads: usize, level: Level) -> FirstPass<T> {
     let FastSum { partial, exact } = parallel::map_merge(xs, threads, |part| T::sum_at(level, part), FastSum::merge);
     if !partial.sum.is_finite()
         && let Some(mean) = T::special_mean(xs)
     {
-        return mean;
+        return FirstPass::Special(mean);
     }
-    let rounded = match exact {
+    FirstPass::Rounded(match exact {
         None => round_mean(partial, xs.len(), T::FORMAT),
         Some(exact) => round_split_mean::<T>(partial, exact, xs.len()),
-    };
-    let mean = match rounded {
-        Rounded::Certain(mean) => mean,
-        Rounded::ExactZero => 0.0,
-        Rounded::Unsure => T::exact_mean(&exact_sum(xs, threads, T::add_exact)).into(),
-    };
-    T::from_f64(signed_zero(mean, xs))
+    })
+}
+
+/// Whether the mean of `xs` at `level` (one thread) needs the exact path, a second pass over
+/// the values: for tests, the benchmark and `examples/fallback_rate.rs`.
+pub fn takes_exact_path_f32(xs: &[f32], level: Level) -> bool {
+    xs.len() > 1 && matches!(first_pass(xs, 1, level), FirstPass::Rounded(Rounded::Unsure))
+}
+
+/// [`takes_exact_path_f32`] for f64 values.
+pub fn takes_exact_path_f64(xs: &[f64], level: Level) -> bool {
+    xs.len() > 1 && matches!(first_pass(xs, 1, level), FirstPass::Rounded(Rounded::Unsure))
 }
 
 /// The fast pass over (part of) an array: a double-double with an error bound, and the blocks

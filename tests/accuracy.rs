@@ -150,6 +150,9 @@ fn ties_among_wide_magnitudes_take_the_exact_path() {
             if level != Level::Scalar {
                 assert_eq!(round_mean(sum_f32_at(level, &xs32), n, Format::Binary32), Rounded::Unsure, "{level:?}");
                 assert_eq!(round_mean(sum_f64_at(level, &xs64), n, Format::Binary64), Rounded::Unsure, "{level:?}");
+                assert!(mean::takes_exact_path_f64(&xs64, level), "{level:?}");
+                // f32 with AVX-512 sums such blocks exactly in the first pass.
+                assert_eq!(mean::takes_exact_path_f32(&xs32, level), level != Level::Avx512, "{level:?}");
             }
             assert_eq!(mean::mean_f32_using(&xs32, 1, level), 1.0, "{level:?}");
             assert_eq!(mean::mean_f64_using(&xs64, 1, level), 1.0, "{level:?}");
@@ -166,4 +169,30 @@ fn float64_near_ties_closer_than_float64_resolves() {
     assert_eq!(mean_f64(&[1.0, one_up, 2f64.powi(-1000), 0.0]), half_up);
     assert_eq!(mean_f64(&[1.0, one_up, -(2f64.powi(-1000)), 0.0]), 0.5);
     assert_eq!(mean_f64(&[1.0, one_up, 0.0, 0.0]), 0.5); // the tie itself, to even
+}
+
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn ordinary_data_does_not_take_the_exact_path() {
+    // The floor: fewer than 1 ordinary array in 10^4 takes the exact path. Here none
+    // does: sums are certified exact, or far from a rounding boundary. Exact ties are common
+    // among short arrays (the mean of two uniform values is a tie about half the time; ~0.2% of
+    // uniform float64 arrays of 10^3 are), and are settled from the certified sum.
+    // float64 sums are certified with AVX-512 only (quiet adds); elsewhere exact ties still
+    // take the exact path.
+    use mean::kernels::Level;
+    for level in Level::available().filter(|&l| l != Level::Scalar) {
+        for kind in ["uniform", "normal"] {
+            for (n, arrays) in [(2, 500), (8, 500), (1000, 1000), (100_000, 10)] {
+                for seed in 0..arrays {
+                    let xs = data_f64(kind, n, seed);
+                    let ys: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
+                    assert!(!mean::takes_exact_path_f32(&ys, level), "{level:?} {kind} n={n} seed={seed}");
+                    if level == Level::Avx512 {
+                        assert!(!mean::takes_exact_path_f64(&xs, level), "{level:?} {kind} n={n} seed={seed}");
+                    }
+                }
+            }
+        }
+    }
 }
