@@ -250,9 +250,9 @@ impl<V: F64Lanes> LaneSums<V> {
 ///                         else redo it as the f64 kernel does (exact adds, see `sum_f64`)
 /// ```
 ///
-/// A lane's values are f32 (24-bit significands); its sums round only when they span more
-/// than 53 bits, which ordinary data rarely does within a block: for normal(0, 1) data that
-/// takes a value below ~2^-25, one in ~10^8. So the certificate almost always holds, and the
+/// A lane's values are f32 (24-bit significands); its sum rounds only when a value some 2^29
+/// times smaller than the sum arrives: for normal(0, 1) data a value below ~2^-25, in about
+/// one block in 2,500. So the certificate almost always holds, and the
 /// pass costs only what reading, converting and adding cost (no per-value bookkeeping: a
 /// running max or sum of squares costs 20-30% in cache, measured). Without the flag (not
 /// x86_64) every block takes the exact-add path.

@@ -1,10 +1,12 @@
 //! Summation kernels: each turns a slice into an unevaluated double-double sum and a bound on
-//! its error (a [`Partial`]).
+//! its error (a [`Partial`]); a bound of exactly 0 certifies the sum exact.
 //!
 //! - `portable`: scalar code that compiles everywhere; the naive twin the vector kernels are
 //!   tested against.
 //! - `generic`: the vector algorithms, written once over a vector-of-f64 trait.
-//! - `x86_64`: that algorithm instantiated for SSE2, AVX2 and AVX-512.
+//! - `inexact`: the certificate: x86's sticky inexact flag, read around a block of adds.
+//! - `x86_64`: that algorithm instantiated for SSE2, AVX2 and AVX-512, and the AVX-512 exact
+//!   kernels (exponent windows) of the exact path.
 //!
 //! The level is chosen once, on first use, and cached: the best the CPU has, or the one the
 //! environment variable `NPMEAN_SIMD` names (`scalar`, `sse2`, `avx2`, `avx512`). A level the
