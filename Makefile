@@ -56,8 +56,13 @@ test-python: build venv
 	  NPMEAN_SIMD=$$level $(VPY) -m pytest -q $(PER_LEVEL_TESTS) || exit 1; \
 	done
 
+tests/c/fp_environment: tests/c/fp_environment.c include/mean.h libmean.so
+	cc -O2 -Wall -Wextra -std=c11 -Iinclude -o $@ $< -L. -lmean -Wl,-rpath,'$$ORIGIN/../..'
+
+# The C caller, and (x86_64) results under a caller's changed floating-point environment.
 test-c: examples/c_caller
 	./examples/c_caller
+	if [ "$$(uname -m)" = x86_64 ]; then $(MAKE) --no-print-directory tests/c/fp_environment && ./tests/c/fp_environment; fi
 
 # `pip install .` into a throwaway venv, then use npmean from another directory.
 test-install: venv
@@ -75,4 +80,4 @@ bench: build venv
 
 clean:
 	cargo clean
-	rm -rf $(VENV) build libmean.so examples/c_caller python/npmean.egg-info
+	rm -rf $(VENV) build libmean.so examples/c_caller tests/c/fp_environment python/npmean.egg-info

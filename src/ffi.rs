@@ -6,6 +6,9 @@
 //! - otherwise the result is what the safe function of the same name in the crate root returns:
 //!   the exact mean rounded once to the result type (ties to even);
 //! - nothing panics or unwinds; every function is reentrant and thread-safe;
+//! - results do not depend on the caller's floating-point environment: every function that
+//!   computes runs with the default one (round to nearest, no flush-to-zero or
+//!   denormals-are-zero) and gives the caller's back (see `kernels/mxcsr.rs`);
 //! - nothing allocates, except that a `*_threads` call which starts threads allocates their
 //!   handles (and the threads themselves) for the length of the call, and that
 //!   `mean_acc_new` and `mean_acc_deserialize` allocate the accumulator they return.
@@ -20,6 +23,7 @@ use libc::{c_double, c_float, c_int, size_t};
 
 use crate::exact::ExactSum;
 use crate::kernels::Level;
+use crate::kernels::mxcsr::in_default_environment;
 
 /// The slice `ptr[0..len]`, or `None` when the arguments cannot describe a non-empty array.
 ///
@@ -48,7 +52,7 @@ pub unsafe extern "C" fn compute_mean(a: *const c_float, n: c_int) -> c_float {
     };
     // SAFETY: the caller promises `a` points to `n` floats when it is not NULL.
     match unsafe { as_slice(a, len) } {
-        Some(xs) => crate::mean_f32(xs),
+        Some(xs) => in_default_environment(|| crate::mean_f32(xs)),
         None => f32::NAN,
     }
 }
@@ -61,7 +65,7 @@ pub unsafe extern "C" fn compute_mean(a: *const c_float, n: c_int) -> c_float {
 pub unsafe extern "C" fn mean_f32(a: *const c_float, n: size_t) -> c_float {
     // SAFETY: the caller promises `a` points to `n` floats when it is not NULL.
     match unsafe { as_slice(a, n) } {
-        Some(xs) => crate::mean_f32(xs),
+        Some(xs) => in_default_environment(|| crate::mean_f32(xs)),
         None => f32::NAN,
     }
 }
@@ -74,7 +78,7 @@ pub unsafe extern "C" fn mean_f32(a: *const c_float, n: size_t) -> c_float {
 pub unsafe extern "C" fn mean_f64(a: *const c_double, n: size_t) -> c_double {
     // SAFETY: the caller promises `a` points to `n` doubles when it is not NULL.
     match unsafe { as_slice(a, n) } {
-        Some(xs) => crate::mean_f64(xs),
+        Some(xs) => in_default_environment(|| crate::mean_f64(xs)),
         None => f64::NAN,
     }
 }
@@ -88,7 +92,7 @@ pub unsafe extern "C" fn mean_f64(a: *const c_double, n: size_t) -> c_double {
 pub unsafe extern "C" fn mean_f32_threads(a: *const c_float, n: size_t, threads: size_t) -> c_float {
     // SAFETY: the caller promises `a` points to `n` floats when it is not NULL.
     match unsafe { as_slice(a, n) } {
-        Some(xs) => crate::mean_f32_threads(xs, threads),
+        Some(xs) => in_default_environment(|| crate::mean_f32_threads(xs, threads)),
         None => f32::NAN,
     }
 }
@@ -102,7 +106,7 @@ pub unsafe extern "C" fn mean_f32_threads(a: *const c_float, n: size_t, threads:
 pub unsafe extern "C" fn mean_f64_threads(a: *const c_double, n: size_t, threads: size_t) -> c_double {
     // SAFETY: the caller promises `a` points to `n` doubles when it is not NULL.
     match unsafe { as_slice(a, n) } {
-        Some(xs) => crate::mean_f64_threads(xs, threads),
+        Some(xs) => in_default_environment(|| crate::mean_f64_threads(xs, threads)),
         None => f64::NAN,
     }
 }
@@ -138,7 +142,7 @@ pub extern "C" fn mean_min_bytes_per_thread() -> size_t {
 pub unsafe extern "C" fn mean_bench_read_f32(a: *const c_float, n: size_t, threads: size_t) -> c_double {
     // SAFETY: the caller promises `a` points to `n` floats when it is not NULL.
     match unsafe { as_slice(a, n) } {
-        Some(xs) => crate::parallel::map_merge(xs, threads, crate::kernels::plain_sum_f32, |a, b| a + b),
+        Some(xs) => in_default_environment(|| crate::parallel::map_merge(xs, threads, crate::kernels::plain_sum_f32, |a, b| a + b)),
         None => f64::NAN,
     }
 }
@@ -199,7 +203,7 @@ pub unsafe extern "C" fn mean_acc_add_f32(acc: *mut MeanAcc, a: *const c_float, 
     // SAFETY: forwarded from the caller.
     match unsafe { acc_and_slice(acc, a, n) } {
         Some((acc, xs)) => {
-            crate::kernels::add_exact_f32(acc, xs);
+            in_default_environment(|| crate::kernels::add_exact_f32(acc, xs));
             0
         }
         None => -1,
@@ -217,7 +221,7 @@ pub unsafe extern "C" fn mean_acc_add_f64(acc: *mut MeanAcc, a: *const c_double,
     // SAFETY: forwarded from the caller.
     match unsafe { acc_and_slice(acc, a, n) } {
         Some((acc, xs)) => {
-            crate::kernels::add_exact_f64(acc, xs);
+            in_default_environment(|| crate::kernels::add_exact_f64(acc, xs));
             0
         }
         None => -1,
@@ -259,7 +263,7 @@ pub unsafe extern "C" fn mean_acc_count(acc: *const MeanAcc) -> u64 {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mean_acc_mean_f32(acc: *const MeanAcc) -> c_float {
     // SAFETY: NULL or live (caller).
-    unsafe { acc.as_ref() }.map_or(f32::NAN, ExactSum::mean_f32)
+    unsafe { acc.as_ref() }.map_or(f32::NAN, |acc| in_default_environment(|| acc.mean_f32()))
 }
 
 /// `double mean_acc_mean_f64(const mean_acc *acc)`: as `mean_acc_mean_f32`, rounded to double.
@@ -269,7 +273,7 @@ pub unsafe extern "C" fn mean_acc_mean_f32(acc: *const MeanAcc) -> c_float {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mean_acc_mean_f64(acc: *const MeanAcc) -> c_double {
     // SAFETY: NULL or live (caller).
-    unsafe { acc.as_ref() }.map_or(f64::NAN, ExactSum::mean_f64)
+    unsafe { acc.as_ref() }.map_or(f64::NAN, |acc| in_default_environment(|| acc.mean_f64()))
 }
 
 /// `size_t mean_acc_serialized_size(void)`: the bytes `mean_acc_serialize` writes.

@@ -6,7 +6,7 @@
 //! special case (loads are unaligned); the tail is copied into a zero-padded vector, so nothing
 //! is read past the end of the slice.
 
-use super::{Partial, inexact};
+use super::{Partial, mxcsr};
 
 /// A vector of `LANES` f64 values and the operations the kernels need.
 ///
@@ -69,7 +69,7 @@ pub(super) trait F64Lanes: Copy {
     /// Whether [`F64Lanes::add_quiet`] leaves the inexact flag alone.
     const QUIET_ADD: bool = false;
     /// `self + other`, rounded the same way; where `QUIET_ADD`, without touching the inexact
-    /// flag (see `inexact`).
+    /// flag (see `mxcsr`).
     #[inline(always)]
     unsafe fn add_quiet(self, other: Self) -> Self {
         // SAFETY: the caller runs on a CPU with this instruction set.
@@ -271,7 +271,7 @@ pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32], mut exact_blocks: ExactBlo
         // that keeps rounding (wide magnitudes) then wastes a plain pass on one block in 17.
         let mut exact_add_blocks_due = 0usize;
         for block in xs.chunks(block_len) {
-            if inexact::AVAILABLE && exact_add_blocks_due == 0 {
+            if mxcsr::AVAILABLE && exact_add_blocks_due == 0 {
                 if let Some(sums) = certified_plain_block::<V>(block, one) {
                     for sum in sums {
                         total = total.add(sum, one);
@@ -306,9 +306,9 @@ pub(super) type ExactBlocks<'a> = Option<&'a mut dyn FnMut(&[f32])>;
 #[inline(always)]
 unsafe fn certified_plain_block<V: F64Lanes>(block: &[f32], one: V) -> Option<[V; ACCUMULATORS + 1]> {
     let step = V::LANES * ACCUMULATORS;
-    // The accumulators start from, and end in, memory the flag's asm blocks see (see `inexact`).
+    // The accumulators start from, and end in, memory the flag's asm blocks see (see `mxcsr`).
     let mut window = [0.0f64; 8 * (ACCUMULATORS + 1)];
-    inexact::clear(&mut window);
+    mxcsr::clear_inexact(&mut window);
     // SAFETY (whole body): the caller guarantees V's instruction set; every load gets a slice
     // of at least V::LANES elements, as its comment says.
     unsafe {
@@ -337,7 +337,7 @@ unsafe fn certified_plain_block<V: F64Lanes>(block: &[f32], one: V) -> Option<[V
         for (k, a) in acc.iter().enumerate() {
             a.store(&mut window[8 * k..]);
         }
-        (!inexact::rounded_since_clear(&window)).then_some(acc)
+        (!mxcsr::rounded_since_clear(&window)).then_some(acc)
     }
 }
 
@@ -543,12 +543,12 @@ enum BiasedBlock<V> {
 unsafe fn biased_block<V: F64Lanes, T: Input, const CHECKED: bool>(block: &[T], bias: f64, one: V) -> BiasedBlock<V> {
     let step = V::LANES * DD_ACCUMULATORS;
     // The error terms and sums start from, and end in, memory the flag's asm blocks see (see
-    // `inexact`): error terms first (0.0), then sums (the bias; unchecked blocks leave their
+    // `mxcsr`): error terms first (0.0), then sums (the bias; unchecked blocks leave their
     // unbiased sums there).
     let mut window = [0.0f64; 8 * 2 * DD_ACCUMULATORS];
     window[8 * DD_ACCUMULATORS..].fill(bias);
     if V::QUIET_ADD {
-        inexact::clear(&mut window);
+        mxcsr::clear_inexact(&mut window);
     }
     // SAFETY (whole body): the caller guarantees V's instruction set; every load gets a slice
     // of at least V::LANES elements, as its comment says.
@@ -594,7 +594,7 @@ unsafe fn biased_block<V: F64Lanes, T: Input, const CHECKED: bool>(block: &[T], 
             for (k, v) in errors.iter().chain(&unbiased).enumerate() {
                 v.store(&mut window[8 * k..]);
             }
-            return if inexact::rounded_since_clear(&window) {
+            return if mxcsr::rounded_since_clear(&window) {
                 BiasedBlock::Unknown
             } else {
                 BiasedBlock::Exact { sums: unbiased, errors }
@@ -604,7 +604,7 @@ unsafe fn biased_block<V: F64Lanes, T: Input, const CHECKED: bool>(block: &[T], 
             for (k, e) in errors.iter().enumerate() {
                 e.store(&mut window[8 * k..]);
             }
-            inexact::rounded_since_clear(&window)
+            mxcsr::rounded_since_clear(&window)
         } else {
             true
         };

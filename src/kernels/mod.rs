@@ -4,7 +4,8 @@
 //! - `portable`: scalar code that compiles everywhere; the naive twin the vector kernels are
 //!   tested against.
 //! - `generic`: the vector algorithms, written once over a vector-of-f64 trait.
-//! - `inexact`: the certificate: x86's sticky inexact flag, read around a block of adds.
+//! - `mxcsr`: the certificate (x86's sticky inexact flag, read around a block of adds), and
+//!   the default floating-point environment for callers from C.
 //! - `x86_64`: that algorithm instantiated for SSE2, AVX2 and AVX-512, and the AVX-512 exact
 //!   kernels (exponent windows) of the exact path.
 //!
@@ -13,7 +14,7 @@
 //! CPU lacks falls back to the best level below it; an unknown name is ignored.
 
 mod generic;
-mod inexact;
+pub(crate) mod mxcsr;
 pub mod portable;
 #[cfg(target_arch = "x86_64")]
 mod x86_64;

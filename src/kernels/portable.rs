@@ -4,24 +4,24 @@
 //! the inexact flag block by block, else every value added with TwoSum; TwoSum on every add for
 //! f64 input), in the plainest code.
 
-use super::{Partial, inexact};
+use super::{Partial, mxcsr};
 
 const LANES: usize = 8;
 /// Adds per lane in a block, as in the vector kernels.
 const FOLD_EVERY: usize = 256;
 
 /// f32 values summed in f64: each conversion is exact, and a block's plain lane adds are kept
-/// only if none of them rounded (see `inexact`); a block with a rounded add (or any block, where
+/// only if none of them rounded (see `mxcsr`); a block with a rounded add (or any block, where
 /// the flag is not available) is added again, value by value, with TwoSum.
 pub fn sum_f32(xs: &[f32]) -> Partial {
     let mut total = Partial::ZERO;
     for block in xs.chunks(LANES * FOLD_EVERY) {
         let mut lanes = [0.0f64; LANES];
-        inexact::clear(&mut lanes);
+        mxcsr::clear_inexact(&mut lanes);
         for (i, &x) in block.iter().enumerate() {
             lanes[i % LANES] += f64::from(x);
         }
-        total = if inexact::rounded_since_clear(&lanes) {
+        total = if mxcsr::rounded_since_clear(&lanes) {
             block.iter().fold(total, |t, &x| t.add_f64(f64::from(x)))
         } else {
             lanes.into_iter().fold(total, Partial::add_f64)

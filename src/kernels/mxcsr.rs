@@ -1,4 +1,7 @@
-//! Did any add in a stretch of code round? x86 answers for free: every SSE/AVX operation whose
+//! x86's MXCSR register, for two things.
+//!
+//! **The inexact flag as a certificate.** Did any add in a stretch of code round? x86 answers
+//! for free: every SSE/AVX operation whose
 //! result is inexact sets the sticky precision flag (bit 5, PE) of the MXCSR register, and
 //! nothing but an explicit write clears it. A kernel clears it, adds a block of values in plain
 //! f64, and reads it: if it is still clear, every one of those adds was exact — a certificate
@@ -13,6 +16,13 @@
 //! the control bits (rounding, masks) are written back as they were read.
 //!
 //! Elsewhere `AVAILABLE` is false and callers use their certificate-free paths.
+//!
+//! **The default environment for callers from C.** Rust code (these kernels' error bounds and
+//! certificates included) assumes round-to-nearest, no flush-to-zero and no
+//! denormals-are-zero. A C caller may have changed that: a shared library built with
+//! `-ffast-math` sets FTZ and DAZ when it is loaded, in any process that loads it, and then
+//! subnormal values would silently count as zero. [`in_default_environment`] runs a
+//! computation with the default control bits and gives the caller's back afterwards.
 
 #[cfg(target_arch = "x86_64")]
 mod imp {
@@ -23,10 +33,52 @@ mod imp {
 
     pub(in crate::kernels) const AVAILABLE: bool = true;
 
+    /// MXCSR's control bits (exception masks, rounding, FTZ, DAZ) and their power-on values:
+    /// every exception masked, round to nearest, no flushing.
+    const CONTROL_BITS: u32 = 0xFFC0;
+    const DEFAULT_CONTROL: u32 = 0x1F80;
+
+    fn read() -> u32 {
+        let mut csr: u32 = 0;
+        // SAFETY: stmxcsr writes a 4-byte local; nothing else is touched.
+        unsafe { asm!("stmxcsr [{csr}]", csr = in(reg) &raw mut csr, options(nostack, preserves_flags)) };
+        csr
+    }
+
+    fn write(csr: u32) {
+        // SAFETY: ldmxcsr reads a 4-byte local. Callers only write control bits that are
+        // valid (the power-on values, or the caller's own, read before), never reserved ones.
+        unsafe { asm!("ldmxcsr [{csr}]", csr = in(reg) &raw const csr, options(nostack, preserves_flags)) };
+    }
+
+    /// `f()` with MXCSR's control bits at their defaults, the caller's restored afterwards (the
+    /// status flags are left as the computation set them: caller-saved in the x86-64 ABIs).
+    ///
+    /// `f` runs in a call that is not inlined: the compiler cannot move its floating-point
+    /// operations (which read the caller's arrays) across the two asm blocks, which may write
+    /// any memory. Threads `f` starts inherit the default environment (POSIX).
+    pub(crate) fn in_default_environment<R>(f: impl FnOnce() -> R) -> R {
+        let saved = read();
+        let foreign = saved & CONTROL_BITS != DEFAULT_CONTROL;
+        if foreign {
+            write(saved & !CONTROL_BITS | DEFAULT_CONTROL);
+        }
+        let result = call_opaque(f);
+        if foreign {
+            write(read() & !CONTROL_BITS | saved & CONTROL_BITS);
+        }
+        result
+    }
+
+    #[inline(never)]
+    fn call_opaque<R>(f: impl FnOnce() -> R) -> R {
+        f()
+    }
+
     /// Clears the precision flag. `values` go through memory around it (see the module doc):
     /// read them back from the slice after this call.
     #[inline(always)]
-    pub(in crate::kernels) fn clear(values: &mut [f64]) {
+    pub(in crate::kernels) fn clear_inexact(values: &mut [f64]) {
         let mut csr: u32 = 0;
         // SAFETY: stmxcsr/ldmxcsr (SSE, part of x86_64) read and write a 4-byte local; only the
         // precision flag changes, the control bits are written back unchanged. `values` is
@@ -45,7 +97,7 @@ mod imp {
         }
     }
 
-    /// Whether any operation rounded since [`clear`], counting every operation that produced
+    /// Whether any operation rounded since [`clear_inexact`], counting every operation that produced
     /// `values` (stored before this reads the flag).
     #[inline(always)]
     pub(in crate::kernels) fn rounded_since_clear(values: &[f64]) -> bool {
@@ -68,8 +120,13 @@ mod imp {
 mod imp {
     pub(in crate::kernels) const AVAILABLE: bool = false;
 
+    /// `f()`: elsewhere the environment is left as it is.
+    pub(crate) fn in_default_environment<R>(f: impl FnOnce() -> R) -> R {
+        f()
+    }
+
     #[inline(always)]
-    pub(in crate::kernels) fn clear(_values: &mut [f64]) {}
+    pub(in crate::kernels) fn clear_inexact(_values: &mut [f64]) {}
 
     /// Without the flag nothing is certified.
     #[inline(always)]
@@ -78,4 +135,5 @@ mod imp {
     }
 }
 
-pub(in crate::kernels) use imp::*;
+pub(crate) use imp::in_default_environment;
+pub(in crate::kernels) use imp::{AVAILABLE, clear_inexact, rounded_since_clear};
