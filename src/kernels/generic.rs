@@ -262,6 +262,7 @@ impl<V: F64Lanes> LaneSums<V> {
 #[inline(always)]
 pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32], mut exact_blocks: ExactBlocks) -> Partial {
     let block_len = V::LANES * ACCUMULATORS * FOLD_EVERY;
+    let (head, xs) = split_at_cache_line(xs);
     // SAFETY (whole body): the caller guarantees V's instruction set.
     unsafe {
         let one = opaque_one::<V>();
@@ -292,8 +293,17 @@ pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32], mut exact_blocks: ExactBlo
                 }
             }
         }
-        total.finish(redo.error)
+        head.iter().fold(total.finish(redo.error), |t, &x| t.add_f64(f64::from(x)))
     }
+}
+
+/// `xs` split where its first 64-byte boundary falls: the vector loads of the rest then never
+/// straddle two cache lines (numpy's arrays are 16-byte aligned; measured: f64 kernel 3-6%
+/// faster from L2 on aligned data). The head, at most 15 values, is added with TwoSum.
+fn split_at_cache_line<T>(xs: &[T]) -> (&[T], &[T]) {
+    // An aligned slice's address and 64 are multiples of size_of::<T>().
+    let to_boundary = (64 - xs.as_ptr() as usize % 64) % 64 / size_of::<T>();
+    xs.split_at(to_boundary.min(xs.len()))
 }
 
 /// Where the f32 kernel may send the blocks it cannot certify: an exact accumulator's add.
@@ -377,6 +387,7 @@ const BOUND_SLACK: usize = 256;
 /// The CPU must have V's instruction set.
 #[inline(always)]
 pub(super) unsafe fn sum_f64<V: F64Lanes>(xs: &[f64]) -> Partial {
+    let (head, xs) = split_at_cache_line(xs);
     // SAFETY (whole body): the caller guarantees V's instruction set.
     unsafe {
         let one = opaque_one::<V>();
@@ -388,7 +399,7 @@ pub(super) unsafe fn sum_f64<V: F64Lanes>(xs: &[f64]) -> Partial {
                 None => return Partial::NAN,
             }
         }
-        total.finish(blocks.error)
+        head.iter().fold(total.finish(blocks.error), |t, &x| t.add_f64(x))
     }
 }
 
