@@ -586,12 +586,16 @@ unsafe fn biased_block<V: F64Lanes, T: Input, const CHECKED: bool>(block: &[T], 
             // vector has exactly LANES elements.
             let x = T::load(vector);
             (sums[0], errors[0]) = fast_two_sum_into(sums[0], errors[0], x, one);
-            maxima[0] = maxima[0].abs_max(x);
+            if CHECKED {
+                maxima[0] = maxima[0].abs_max(x);
+            }
         }
         if !vectors.remainder().is_empty() {
             let x = load_padded(vectors.remainder());
             (sums[0], errors[0]) = fast_two_sum_into(sums[0], errors[0], x, one);
-            maxima[0] = maxima[0].abs_max(x);
+            if CHECKED {
+                maxima[0] = maxima[0].abs_max(x);
+            }
         }
         if !CHECKED {
             if !V::QUIET_ADD {

@@ -38,17 +38,36 @@ mod imp {
     const CONTROL_BITS: u32 = 0xFFC0;
     const DEFAULT_CONTROL: u32 = 0x1F80;
 
-    fn read() -> u32 {
+    /// MXCSR. `sees` is handed to the asm, so the compiler treats the memory it points to as
+    /// read and written here: stores to it happen before, loads from it after (see the module
+    /// doc). Null when nothing needs ordering.
+    fn read(sees: *const f64) -> u32 {
         let mut csr: u32 = 0;
-        // SAFETY: stmxcsr writes a 4-byte local; nothing else is touched.
-        unsafe { asm!("stmxcsr [{csr}]", csr = in(reg) &raw mut csr, options(nostack, preserves_flags)) };
+        // SAFETY: stmxcsr writes a 4-byte local; the asm touches no other memory and does not
+        // use the stack (`sees` is only passed, for the compiler's benefit).
+        unsafe {
+            asm!(
+                "stmxcsr [{csr}]",
+                csr = in(reg) &raw mut csr,
+                in("rsi") sees,
+                options(nostack, preserves_flags),
+            );
+        }
         csr
     }
 
-    fn write(csr: u32) {
-        // SAFETY: ldmxcsr reads a 4-byte local. Callers only write control bits that are
-        // valid (the power-on values, or the caller's own, read before), never reserved ones.
-        unsafe { asm!("ldmxcsr [{csr}]", csr = in(reg) &raw const csr, options(nostack, preserves_flags)) };
+    /// Loads MXCSR; `sees` as for [`read`].
+    fn write(csr: u32, sees: *const f64) {
+        // SAFETY: ldmxcsr reads a 4-byte local. Callers only write control bits that are valid
+        // (the power-on values, or ones read before), never reserved ones.
+        unsafe {
+            asm!(
+                "ldmxcsr [{csr}]",
+                csr = in(reg) &raw const csr,
+                in("rsi") sees,
+                options(nostack, preserves_flags),
+            );
+        }
     }
 
     /// `f()` with MXCSR's control bits at their defaults, the caller's restored afterwards (the
@@ -58,14 +77,15 @@ mod imp {
     /// operations (which read the caller's arrays) across the two asm blocks, which may write
     /// any memory. Threads `f` starts inherit the default environment (POSIX).
     pub(crate) fn in_default_environment<R>(f: impl FnOnce() -> R) -> R {
-        let saved = read();
+        let nothing = core::ptr::null();
+        let saved = read(nothing);
         let foreign = saved & CONTROL_BITS != DEFAULT_CONTROL;
         if foreign {
-            write(saved & !CONTROL_BITS | DEFAULT_CONTROL);
+            write(saved & !CONTROL_BITS | DEFAULT_CONTROL, nothing);
         }
         let result = call_opaque(f);
         if foreign {
-            write(read() & !CONTROL_BITS | saved & CONTROL_BITS);
+            write(read(nothing) & !CONTROL_BITS | saved & CONTROL_BITS, nothing);
         }
         result
     }
@@ -75,44 +95,20 @@ mod imp {
         f()
     }
 
-    /// Clears the precision flag. `values` go through memory around it (see the module doc):
-    /// read them back from the slice after this call.
+    /// Clears the precision flag (the control bits are written back unchanged). `values` go
+    /// through memory around it (see the module doc): read them back from the slice after this
+    /// call.
     #[inline(always)]
     pub(in crate::kernels) fn clear_inexact(values: &mut [f64]) {
-        let mut csr: u32 = 0;
-        // SAFETY: stmxcsr/ldmxcsr (SSE, part of x86_64) read and write a 4-byte local; only the
-        // precision flag changes, the control bits are written back unchanged. `values` is
-        // passed so that the compiler treats it as read and written here; the asm touches no
-        // other memory and does not use the stack.
-        unsafe {
-            asm!(
-                "stmxcsr [{csr}]",
-                "and dword ptr [{csr}], {keep:e}",
-                "ldmxcsr [{csr}]",
-                csr = in(reg) &raw mut csr,
-                keep = in(reg) !PRECISION_FLAG,
-                in("rsi") values.as_mut_ptr(),
-                options(nostack, preserves_flags),
-            );
-        }
+        let sees = values.as_mut_ptr().cast_const();
+        write(read(sees) & !PRECISION_FLAG, sees);
     }
 
-    /// Whether any operation rounded since [`clear_inexact`], counting every operation that produced
-    /// `values` (stored before this reads the flag).
+    /// Whether any operation rounded since [`clear_inexact`], counting every operation that
+    /// produced `values` (stored before this reads the flag).
     #[inline(always)]
     pub(in crate::kernels) fn rounded_since_clear(values: &[f64]) -> bool {
-        let mut csr: u32 = 0;
-        // SAFETY: stmxcsr writes a 4-byte local. `values` is passed so that the compiler must
-        // have stored it before the asm (which may read it); nothing else is touched.
-        unsafe {
-            asm!(
-                "stmxcsr [{csr}]",
-                csr = in(reg) &raw mut csr,
-                in("rsi") values.as_ptr(),
-                options(nostack, preserves_flags),
-            );
-        }
-        csr & PRECISION_FLAG != 0
+        read(values.as_ptr()) & PRECISION_FLAG != 0
     }
 }
 
