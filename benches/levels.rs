@@ -5,7 +5,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use mean::kernels::{Level, sum_f32_at, sum_f64_at};
+use mean::kernels::{Level, Order, sum_f32_at, sum_f64_at};
 
 fn median_seconds(mut f: impl FnMut()) -> f64 {
     let start = Instant::now();
@@ -36,10 +36,10 @@ fn main() {
         let xs64: Vec<f64> = xs32.iter().map(|&x| f64::from(x)).collect();
         for level in Level::available() {
             let t32 = median_seconds(|| {
-                black_box(sum_f32_at(level, black_box(&xs32)));
+                black_box(sum_f32_at(level, black_box(&xs32), Order::Forward));
             });
             let t64 = median_seconds(|| {
-                black_box(sum_f64_at(level, black_box(&xs64)));
+                black_box(sum_f64_at(level, black_box(&xs64), Order::Forward));
             });
             println!(
                 "{n:>10} {:>8} {:>14.1} {:>14.1}",

@@ -22,7 +22,7 @@ pub mod parallel;
 pub mod rounding;
 
 use exact::ExactSum;
-use kernels::{Level, Partial};
+use kernels::{Level, Order, Partial};
 use rounding::{Format, Rounded, round_mean};
 
 /// The mean of `xs`, correctly rounded: the exact mean rounded once to the nearest f32, ties to
@@ -65,7 +65,7 @@ pub fn mean_f64_using(xs: &[f64], threads: usize, level: Level) -> f64 {
 trait Element: Copy + Sync + Into<f64> {
     const FORMAT: Format;
     const NAN: Self;
-    fn sum_at(level: Level, xs: &[Self]) -> FastSum;
+    fn sum_at(level: Level, xs: &[Self], order: Order) -> FastSum;
     fn add_exact(sum: &mut ExactSum, xs: &[Self]);
     fn exact_mean(sum: &ExactSum) -> Self;
     /// The value of the format held in `mean` (exact: it was rounded to the format already).
@@ -77,8 +77,8 @@ trait Element: Copy + Sync + Into<f64> {
 impl Element for f32 {
     const FORMAT: Format = Format::Binary32;
     const NAN: f32 = f32::NAN;
-    fn sum_at(level: Level, xs: &[f32]) -> FastSum {
-        let (partial, exact) = kernels::sum_f32_split_at(level, xs);
+    fn sum_at(level: Level, xs: &[f32], order: Order) -> FastSum {
+        let (partial, exact) = kernels::sum_f32_split_at(level, xs, order);
         FastSum { partial, exact }
     }
     fn add_exact(sum: &mut ExactSum, xs: &[f32]) {
@@ -101,8 +101,8 @@ impl Element for f32 {
 impl Element for f64 {
     const FORMAT: Format = Format::Binary64;
     const NAN: f64 = f64::NAN;
-    fn sum_at(level: Level, xs: &[f64]) -> FastSum {
-        FastSum { partial: kernels::sum_f64_at(level, xs), exact: None }
+    fn sum_at(level: Level, xs: &[f64], order: Order) -> FastSum {
+        FastSum { partial: kernels::sum_f64_at(level, xs, order), exact: None }
     }
     fn add_exact(sum: &mut ExactSum, xs: &[f64]) {
         kernels::add_exact_f64(sum, xs);
@@ -147,7 +147,10 @@ enum FirstPass<T> {
 
 /// The fast sum over `xs` (two values or more) and the rounding test on it.
 fn first_pass<T: Element>(xs: &[T], threads: usize, level: Level) -> FirstPass<T> {
-    let FastSum { partial, exact } = parallel::map_merge(xs, threads, |part| T::sum_at(level, part), FastSum::merge);
+    // Blocks alternate direction from call to call: repeated means of an array about the size
+    // of the L2 cache then find more of it there (see `Order`); the mean is the same.
+    let order = Order::alternating();
+    let FastSum { partial, exact } = parallel::map_merge(xs, threads, |part| T::sum_at(level, part, order), FastSum::merge);
     if !partial.sum.is_finite()
         && let Some(mean) = T::special_mean(xs)
     {

@@ -137,7 +137,7 @@ fn ties_among_wide_magnitudes_take_the_exact_path() {
     // kernels' double-double sums cannot be certified exact, so the rounding test cannot decide.
     // Rounded to even by an exact sum: the second pass, or for f32 with AVX-512 the exact blocks
     // of the first (see tests/kernels.rs).
-    use mean::kernels::{Level, sum_f32_at, sum_f64_at};
+    use mean::kernels::{Level, Order, sum_f32_at, sum_f64_at};
     use mean::rounding::{Format, Rounded, round_mean};
     let f32_pattern = [2f32.powi(40), -(2f32.powi(40)), 2f32.powi(-60), -(2f32.powi(-60)), 4.0, 2.5, 0.5 + 7.0 * 2f32.powi(-24)];
     let f64_pattern = [2f64.powi(600), -(2f64.powi(600)), 2f64.powi(-600), -(2f64.powi(-600)), 4.0, 2.5, 0.5 + 7.0 * 2f64.powi(-53)];
@@ -148,8 +148,8 @@ fn ties_among_wide_magnitudes_take_the_exact_path() {
             // (The scalar kernel adds such blocks with TwoSum, value by value, and may still
             // know its sum exactly.)
             if level != Level::Scalar {
-                assert_eq!(round_mean(sum_f32_at(level, &xs32), n, Format::Binary32), Rounded::Unsure, "{level:?}");
-                assert_eq!(round_mean(sum_f64_at(level, &xs64), n, Format::Binary64), Rounded::Unsure, "{level:?}");
+                assert_eq!(round_mean(sum_f32_at(level, &xs32, Order::Forward), n, Format::Binary32), Rounded::Unsure, "{level:?}");
+                assert_eq!(round_mean(sum_f64_at(level, &xs64, Order::Forward), n, Format::Binary64), Rounded::Unsure, "{level:?}");
                 assert!(mean::takes_exact_path_f64(&xs64, level), "{level:?}");
                 // f32 with AVX-512 sums such blocks exactly in the first pass.
                 assert_eq!(mean::takes_exact_path_f32(&xs32, level), level != Level::Avx512, "{level:?}");

@@ -4,8 +4,11 @@
 mod common;
 
 use common::*;
-use mean::kernels::{DoubleDouble, Level, Partial, portable, sum_f32_at, sum_f32_split_at, sum_f64_at, two_sum};
+use mean::kernels::{DoubleDouble, Level, Order, Partial, portable, sum_f32_at, sum_f32_split_at, sum_f64_at, two_sum};
 use mean::{exact_mean_f32, exact_mean_f64, mean_f32_using, mean_f64_using};
+
+/// Both block orders (see `Order`): the same blocks, visited first to last or last to first.
+const ORDERS: [Order; 2] = [Order::Forward, Order::Backward];
 
 fn levels() -> Vec<Level> {
     let levels: Vec<Level> = Level::available().collect();
@@ -36,7 +39,7 @@ fn f32_kernels_equal_the_naive_kernel_on_exact_data() {
             let naive = normalised(portable::sum_f32(&values).sum);
             for offset in [0, 1, 2, 3, 5, 7, 15] {
                 let data = Aligned::new(&values, offset);
-                let got = normalised(sum_f32_at(level, data.as_slice()).sum);
+                let got = normalised(sum_f32_at(level, data.as_slice(), Order::Forward).sum);
                 assert_eq!(got, naive, "{level:?} n={n} offset={offset}");
             }
         }
@@ -51,7 +54,7 @@ fn f64_kernels_equal_the_naive_kernel_on_exact_data() {
             let naive = normalised(portable::sum_f64(&values).sum);
             for offset in [0, 1, 2, 3, 5, 7] {
                 let data = Aligned::new(&values, offset);
-                let got = normalised(sum_f64_at(level, data.as_slice()).sum);
+                let got = normalised(sum_f64_at(level, data.as_slice(), Order::Forward).sum);
                 assert_eq!(got, naive, "{level:?} n={n} offset={offset}");
             }
         }
@@ -91,7 +94,13 @@ fn block_boundaries_and_large_lengths() {
             let values = data_f32("normal", n, 3);
             assert!(ulps_f32(mean_f32_using(&values, 1, level), exact_mean_f32(&values)) == 0, "{level:?} n={n}");
             let exact_data: Vec<f32> = exactly_summable(n, 5).into_iter().map(|x| x as f32).collect();
-            assert_eq!(normalised(sum_f32_at(level, &exact_data).sum), normalised(portable::sum_f32(&exact_data).sum));
+            let exact_data_64: Vec<f64> = exactly_summable(n, 6);
+            for order in ORDERS {
+                let got = normalised(sum_f32_at(level, &exact_data, order).sum);
+                assert_eq!(got, normalised(portable::sum_f32(&exact_data).sum), "{level:?} {order:?} n={n}");
+                let got = normalised(sum_f64_at(level, &exact_data_64, order).sum);
+                assert_eq!(got, normalised(portable::sum_f64(&exact_data_64).sum), "{level:?} {order:?} n={n}");
+            }
             let values = data_f64("wide", n, 3);
             assert!(ulps_f64(mean_f64_using(&values, 1, level), exact_mean_f64(&values)) == 0, "{level:?} n={n}");
         }
@@ -187,10 +196,24 @@ fn f64_blocks_that_break_their_magnitude_bound_are_redone_exactly() {
             let last = values.len() - 1;
             values[last] = -(2f64.powi(41));
             let naive = normalised(portable::sum_f64(&values).sum);
-            assert_eq!(normalised(sum_f64_at(level, &values).sum), naive, "{level:?} jump at {jump_at}");
+            for order in ORDERS {
+                assert_eq!(normalised(sum_f64_at(level, &values, order).sum), naive, "{level:?} {order:?} jump at {jump_at}");
+            }
             assert!(ulps_f64(mean_f64_using(&values, 1, level), exact_mean_f64(&values)) == 0);
         }
     }
+}
+
+#[test]
+fn block_order_alternates_from_call_to_call_on_each_thread() {
+    let first = Order::alternating();
+    let second = Order::alternating();
+    assert_ne!(first, second);
+    assert_eq!(Order::alternating(), first);
+    // Another thread keeps its own alternation.
+    let other = std::thread::spawn(|| [Order::alternating(), Order::alternating()]).join().unwrap();
+    assert_ne!(other[0], other[1]);
+    assert_eq!(Order::alternating(), second);
 }
 
 #[test]
@@ -233,12 +256,14 @@ fn error_bounds_hold_at_every_level() {
     for level in levels() {
         for values in &cases {
             let as_f32: Vec<f32> = values.iter().map(|&x| x as f32).collect();
-            if as_f32.iter().all(|x| x.is_finite()) {
-                let p32 = sum_f32_at(level, &as_f32);
-                assert!(bound_holds(as_f32.iter().map(|&x| f64::from(x)), p32), "{level:?} f32 {p32:?}");
+            for order in ORDERS {
+                if as_f32.iter().all(|x| x.is_finite()) {
+                    let p32 = sum_f32_at(level, &as_f32, order);
+                    assert!(bound_holds(as_f32.iter().map(|&x| f64::from(x)), p32), "{level:?} {order:?} f32 {p32:?}");
+                }
+                let p64 = sum_f64_at(level, values, order);
+                assert!(bound_holds(values.iter().copied(), p64), "{level:?} {order:?} f64 {p64:?}");
             }
-            let p64 = sum_f64_at(level, values);
-            assert!(bound_holds(values.iter().copied(), p64), "{level:?} f64 {p64:?}");
         }
     }
 }
@@ -371,13 +396,13 @@ fn sums_certified_exact_are_exact() {
     tiny_inside[12_345] = 1e-30;
     tiny_inside[40_000] = -3e-41;
     cases.push(tiny_inside);
-    for level in levels() {
+    for (level, order) in levels().into_iter().flat_map(|level| ORDERS.map(|order| (level, order))) {
         for values in &cases {
             let as_f32: Vec<f32> = values.iter().map(|&x| x as f32).collect();
-            let p32 = sum_f32_at(level, &as_f32);
+            let p32 = sum_f32_at(level, &as_f32, order);
             assert!(bound_holds(as_f32.iter().map(|&x| f64::from(x)), p32), "{level:?} f32 n={} {p32:?}", values.len());
             // The split form: blocks it cannot certify summed exactly apart.
-            let (partial, exact) = sum_f32_split_at(level, &as_f32);
+            let (partial, exact) = sum_f32_split_at(level, &as_f32, order);
             let mut residual = exact.unwrap_or_default();
             residual.add(partial.sum.hi);
             residual.add(partial.sum.lo);
@@ -386,7 +411,7 @@ fn sums_certified_exact_are_exact() {
             }
             // (exact blocks + partial) - values, rounded once: 0 exactly when the bound is 0.
             assert!(residual.sum_f64().abs() <= partial.error, "{level:?} split f32 n={} {partial:?}", values.len());
-            let p64 = sum_f64_at(level, values);
+            let p64 = sum_f64_at(level, values, order);
             assert!(bound_holds(values.iter().copied(), p64), "{level:?} f64 n={} {p64:?}", values.len());
         }
     }
@@ -401,10 +426,10 @@ fn ordinary_sums_are_certified_exact() {
         for kind in ["uniform", "normal", "offset"] {
             for n in [2, 300, 20_000, 200_001] {
                 let values = data_f32(kind, n, 8);
-                assert_eq!(sum_f32_at(level, &values).error, 0.0, "{level:?} f32 {kind} n={n}");
+                assert_eq!(sum_f32_at(level, &values, Order::Forward).error, 0.0, "{level:?} f32 {kind} n={n}");
                 if level == Level::Avx512 {
                     let values = data_f64(kind, n, 8);
-                    assert_eq!(sum_f64_at(level, &values).error, 0.0, "{level:?} f64 {kind} n={n}");
+                    assert_eq!(sum_f64_at(level, &values, Order::Forward).error, 0.0, "{level:?} f64 {kind} n={n}");
                 }
             }
         }
@@ -422,7 +447,7 @@ fn uncertified_f32_blocks_are_summed_exactly_in_the_same_pass() {
     let pattern = [2f32.powi(40), -(2f32.powi(40)), 2f32.powi(-60), -(2f32.powi(-60)), 4.0, 2.5, 0.5 + 7.0 * 2f32.powi(-24)];
     let xs: Vec<f32> = pattern.iter().copied().cycle().take(7 * 40_000).collect();
     for level in levels() {
-        let (partial, exact) = sum_f32_split_at(level, &xs);
+        let (partial, exact) = sum_f32_split_at(level, &xs, Order::Forward);
         if level == Level::Avx512 {
             assert_eq!(partial.error, 0.0);
             assert!(exact.is_some());

@@ -6,7 +6,7 @@
 //! special case (loads are unaligned); the tail is copied into a zero-padded vector, so nothing
 //! is read past the end of the slice.
 
-use super::{Partial, mxcsr};
+use super::{Order, Partial, mxcsr};
 
 /// A vector of `LANES` f64 values and the operations the kernels need.
 ///
@@ -260,7 +260,7 @@ impl<V: F64Lanes> LaneSums<V> {
 /// # Safety
 /// The CPU must have V's instruction set.
 #[inline(always)]
-pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32], mut exact_blocks: ExactBlocks) -> Partial {
+pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32], order: Order, mut exact_blocks: ExactBlocks) -> Partial {
     let block_len = V::LANES * ACCUMULATORS * FOLD_EVERY;
     let (head, xs) = split_at_cache_line(xs);
     // SAFETY (whole body): the caller guarantees V's instruction set.
@@ -271,7 +271,7 @@ pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32], mut exact_blocks: ExactBlo
         // After a block whose plain sums rounded, the next few go straight to exact adds: data
         // that keeps rounding (wide magnitudes) then wastes a plain pass on one block in 17.
         let mut exact_add_blocks_due = 0usize;
-        for block in xs.chunks(block_len) {
+        for block in blocks(xs, block_len, order) {
             if mxcsr::AVAILABLE && exact_add_blocks_due == 0 {
                 if let Some(sums) = certified_plain_block::<V>(block, one) {
                     for sum in sums {
@@ -304,6 +304,26 @@ fn split_at_cache_line<T>(xs: &[T]) -> (&[T], &[T]) {
     // An aligned slice's address and 64 are multiples of size_of::<T>().
     let to_boundary = (64 - xs.as_ptr() as usize % 64) % 64 / size_of::<T>();
     xs.split_at(to_boundary.min(xs.len()))
+}
+
+/// `xs.chunks(len)` visited in `order`: the same blocks (the first starts where `xs` does, on a
+/// cache-line boundary), first to last or last to first.
+fn blocks<T>(xs: &[T], len: usize, order: Order) -> Blocks<'_, T> {
+    Blocks { chunks: xs.chunks(len), backward: order == Order::Backward }
+}
+
+struct Blocks<'a, T> {
+    chunks: core::slice::Chunks<'a, T>,
+    backward: bool,
+}
+
+impl<'a, T> Iterator for Blocks<'a, T> {
+    type Item = &'a [T];
+
+    #[inline(always)]
+    fn next(&mut self) -> Option<&'a [T]> {
+        if self.backward { self.chunks.next_back() } else { self.chunks.next() }
+    }
 }
 
 /// Where the f32 kernel may send the blocks it cannot certify: an exact accumulator's add.
@@ -386,20 +406,20 @@ const BOUND_SLACK: usize = 256;
 /// # Safety
 /// The CPU must have V's instruction set.
 #[inline(always)]
-pub(super) unsafe fn sum_f64<V: F64Lanes>(xs: &[f64]) -> Partial {
+pub(super) unsafe fn sum_f64<V: F64Lanes>(xs: &[f64], order: Order) -> Partial {
     let (head, xs) = split_at_cache_line(xs);
     // SAFETY (whole body): the caller guarantees V's instruction set.
     unsafe {
         let one = opaque_one::<V>();
         let mut total = LaneSums::<V>::new();
-        let mut blocks = ExactAddBlocks::new(xs);
-        for block in xs.chunks(ExactAddBlocks::len::<V>()) {
-            match blocks.add(total, block, one) {
+        let mut redo = ExactAddBlocks::new(xs);
+        for block in blocks(xs, ExactAddBlocks::len::<V>(), order) {
+            match redo.add(total, block, one) {
                 Some(next) => total = next,
                 None => return Partial::NAN,
             }
         }
-        head.iter().fold(total.finish(blocks.error), |t, &x| t.add_f64(x))
+        head.iter().fold(total.finish(redo.error), |t, &x| t.add_f64(x))
     }
 }
 

@@ -54,6 +54,38 @@ impl DoubleDouble {
     }
 }
 
+/// The order a kernel visits its blocks in (64 KiB each with AVX-512: one way of the L2 cache).
+///
+/// Either order sums the same values in the same blocks; only the rounding of the double-double
+/// may differ, within the same error bound, so means (correctly rounded) are identical. What
+/// differs is the cache: an array close to the L2 size leaves some cache sets with more of its
+/// lines than the set has ways (physical pages fall where they fall), and a pass in the same
+/// order as the last one evicts each of those lines just before reading it, so every line of
+/// such a set comes from L3 again. A pass in the opposite order meets the most recently used
+/// lines first, and they are still there. Measured on the dev machine (float64, n = 10^5,
+/// 24 arrays): median 6.2-6.5 µs per call always forward, 5.6 µs alternating.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Order {
+    Forward,
+    Backward,
+}
+
+impl Order {
+    /// Forward and backward on alternate calls from the same thread (a thread-local flag: no
+    /// cache line is shared between threads that call concurrently).
+    pub fn alternating() -> Order {
+        thread_local! {
+            static LAST_BACKWARD: std::cell::Cell<bool> = const { std::cell::Cell::new(true) };
+        }
+        let backward = LAST_BACKWARD.with(|last| {
+            let backward = !last.get();
+            last.set(backward);
+            backward
+        });
+        if backward { Order::Backward } else { Order::Forward }
+    }
+}
+
 /// 2^-53, the unit roundoff of f64: an add or FMA result is off by at most this times its
 /// magnitude.
 pub const UNIT_ROUNDOFF: f64 = 1.0 / (1u64 << 53) as f64;
@@ -211,24 +243,25 @@ fn select() -> Level {
 /// Sum of f32 values, each converted to f64 exactly; plain f64 lane sums folded into a
 /// double-double every few hundred adds. Uses the selected level.
 pub fn sum_f32(xs: &[f32]) -> Partial {
-    sum_f32_at(Level::selected(), xs)
+    sum_f32_at(Level::selected(), xs, Order::Forward)
 }
 
 /// Sum of f64 values in double-double. Uses the selected level.
 pub fn sum_f64(xs: &[f64]) -> Partial {
-    sum_f64_at(Level::selected(), xs)
+    sum_f64_at(Level::selected(), xs, Order::Forward)
 }
 
-/// [`sum_f32`] at a given level; a level this CPU lacks runs the portable kernel.
-pub fn sum_f32_at(level: Level, xs: &[f32]) -> Partial {
+/// [`sum_f32`] at a given level, blocks in a given order; a level this CPU lacks runs the
+/// portable kernel.
+pub fn sum_f32_at(level: Level, xs: &[f32], order: Order) -> Partial {
     #[cfg(target_arch = "x86_64")]
     if level.is_available() {
         // SAFETY: each arm's feature was just detected on this CPU.
         unsafe {
             match level {
-                Level::Avx512 => return x86_64::sum_f32_avx512(xs, None),
-                Level::Avx2 => return x86_64::sum_f32_avx2(xs, None),
-                Level::Sse2 => return x86_64::sum_f32_sse2(xs, None),
+                Level::Avx512 => return x86_64::sum_f32_avx512(xs, order, None),
+                Level::Avx2 => return x86_64::sum_f32_avx2(xs, order, None),
+                Level::Sse2 => return x86_64::sum_f32_sse2(xs, order, None),
                 Level::Scalar => {}
             }
         }
@@ -240,7 +273,7 @@ pub fn sum_f32_at(level: Level, xs: &[f32]) -> Partial {
 /// exponent windows), the blocks whose plain sums the kernel cannot certify exact are added to
 /// an exact accumulator instead of the double-double: the sum is then `partial` plus the
 /// accumulator (if any), and is known exactly whenever `partial.error` is zero.
-pub fn sum_f32_split_at(level: Level, xs: &[f32]) -> (Partial, Option<crate::exact::ExactSum>) {
+pub fn sum_f32_split_at(level: Level, xs: &[f32], order: Order) -> (Partial, Option<crate::exact::ExactSum>) {
     #[cfg(target_arch = "x86_64")]
     if level == Level::Avx512 && level.is_available() {
         let mut exact: Option<crate::exact::ExactSum> = None;
@@ -250,22 +283,23 @@ pub fn sum_f32_split_at(level: Level, xs: &[f32]) -> (Partial, Option<crate::exa
             unsafe { x86_64::exact_f32::add_f32s(sum, block) };
         };
         // SAFETY: AVX-512F and AVX-512DQ were just detected on this CPU.
-        let partial = unsafe { x86_64::sum_f32_avx512(xs, Some(&mut add_exactly)) };
+        let partial = unsafe { x86_64::sum_f32_avx512(xs, order, Some(&mut add_exactly)) };
         return (partial, exact);
     }
-    (sum_f32_at(level, xs), None)
+    (sum_f32_at(level, xs, order), None)
 }
 
-/// [`sum_f64`] at a given level; a level this CPU lacks runs the portable kernel.
-pub fn sum_f64_at(level: Level, xs: &[f64]) -> Partial {
+/// [`sum_f64`] at a given level, blocks in a given order; a level this CPU lacks runs the
+/// portable kernel.
+pub fn sum_f64_at(level: Level, xs: &[f64], order: Order) -> Partial {
     #[cfg(target_arch = "x86_64")]
     if level.is_available() {
         // SAFETY: each arm's feature was just detected on this CPU.
         unsafe {
             match level {
-                Level::Avx512 => return x86_64::sum_f64_avx512(xs),
-                Level::Avx2 => return x86_64::sum_f64_avx2(xs),
-                Level::Sse2 => return x86_64::sum_f64_sse2(xs),
+                Level::Avx512 => return x86_64::sum_f64_avx512(xs, order),
+                Level::Avx2 => return x86_64::sum_f64_avx2(xs, order),
+                Level::Sse2 => return x86_64::sum_f64_sse2(xs, order),
                 Level::Scalar => {}
             }
         }

@@ -8,7 +8,7 @@ pub(crate) mod exact_f32;
 pub(crate) mod exact_f64;
 mod sse2;
 
-use super::Partial;
+use super::{Order, Partial};
 use super::generic;
 
 macro_rules! entry_points {
@@ -16,17 +16,17 @@ macro_rules! entry_points {
         /// # Safety
         #[doc = concat!("The CPU must support `", $feature, "`.")]
         #[target_feature(enable = $feature)]
-        pub(super) unsafe fn $sum_f32(xs: &[f32], exact_blocks: generic::ExactBlocks) -> Partial {
+        pub(super) unsafe fn $sum_f32(xs: &[f32], order: Order, exact_blocks: generic::ExactBlocks) -> Partial {
             // SAFETY: the caller checked the feature; the target_feature makes it usable here.
-            unsafe { generic::sum_f32::<$vector>(xs, exact_blocks) }
+            unsafe { generic::sum_f32::<$vector>(xs, order, exact_blocks) }
         }
 
         /// # Safety
         #[doc = concat!("The CPU must support `", $feature, "`.")]
         #[target_feature(enable = $feature)]
-        pub(super) unsafe fn $sum_f64(xs: &[f64]) -> Partial {
+        pub(super) unsafe fn $sum_f64(xs: &[f64], order: Order) -> Partial {
             // SAFETY: the caller checked the feature; the target_feature makes it usable here.
-            unsafe { generic::sum_f64::<$vector>(xs) }
+            unsafe { generic::sum_f64::<$vector>(xs, order) }
         }
 
         /// # Safety
