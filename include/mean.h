@@ -25,6 +25,11 @@ float mean_f32(const float *a, size_t n);
 /* Mean of n doubles. */
 double mean_f64(const double *a, size_t n);
 
+/* Mean of the n values whose address is stored at *data (for a caller holding the array's data
+ * pointer in a struct field). NaN also when data itself is NULL or misaligned. */
+float mean_f32_indirect(const float *const *data, size_t n);
+double mean_f64_indirect(const double *const *data, size_t n);
+
 /* The same on up to `threads` threads (0: NPMEAN_NUM_THREADS, else every CPU). Threads start
  * only for arrays of 12 MiB and more (6 MiB per thread); starting them allocates. */
 float mean_f32_threads(const float *a, size_t n, size_t threads);

@@ -83,6 +83,47 @@ pub unsafe extern "C" fn mean_f64(a: *const c_double, n: size_t) -> c_double {
     }
 }
 
+/// The pointer stored at `field`, or NULL when `field` is NULL or misaligned.
+///
+/// # Safety
+/// `field` must be NULL or point to a readable pointer.
+unsafe fn read_pointer_field<T>(field: *const *const T) -> *const T {
+    if field.is_null() || !field.is_aligned() {
+        return std::ptr::null();
+    }
+    // SAFETY: non-null and aligned, checked above; readable, the caller's promise.
+    unsafe { field.read() }
+}
+
+/// `float mean_f32_indirect(const float *const *data, size_t n)`: [`mean_f32`] of the `n`
+/// floats whose address is stored at `data`: for a caller that holds the array's data pointer
+/// in a struct field and would rather not read it itself. npmean passes the address of a numpy
+/// array's data field: reading the pointer in Python costs ~0.1-0.2 µs a call (measured).
+/// NaN when `data` or `*data` is NULL or misaligned, or `n` is 0.
+///
+/// # Safety
+/// `data` must be NULL or point to a readable pointer, which must be NULL or point to `n`
+/// readable floats.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mean_f32_indirect(data: *const *const c_float, n: size_t) -> c_float {
+    // SAFETY: the caller promises `data` is NULL or readable, and what it holds NULL or `n`
+    // readable floats.
+    unsafe { mean_f32(read_pointer_field(data), n) }
+}
+
+/// `double mean_f64_indirect(const double *const *data, size_t n)`: [`mean_f64`] of the `n`
+/// doubles whose address is stored at `data` (see [`mean_f32_indirect`]).
+///
+/// # Safety
+/// `data` must be NULL or point to a readable pointer, which must be NULL or point to `n`
+/// readable doubles.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mean_f64_indirect(data: *const *const c_double, n: size_t) -> c_double {
+    // SAFETY: the caller promises `data` is NULL or readable, and what it holds NULL or `n`
+    // readable doubles.
+    unsafe { mean_f64(read_pointer_field(data), n) }
+}
+
 /// `float mean_f32_threads(const float *a, size_t n, size_t threads)`: [`mean_f32`] on up to
 /// `threads` threads (0: the default).
 ///

@@ -3,7 +3,7 @@
 mod common;
 
 use common::*;
-use mean::ffi::{compute_mean, mean_f32, mean_f64};
+use mean::ffi::{compute_mean, mean_f32, mean_f32_indirect, mean_f64, mean_f64_indirect};
 use std::ptr;
 
 #[test]
@@ -13,6 +13,13 @@ fn null_pointers_give_nan() {
         assert!(compute_mean(ptr::null(), 10).is_nan());
         assert!(mean_f32(ptr::null(), 10).is_nan());
         assert!(mean_f64(ptr::null(), 10).is_nan());
+        // The indirect forms: NULL in place of the field, and a field that holds NULL.
+        assert!(mean_f32_indirect(ptr::null(), 10).is_nan());
+        assert!(mean_f64_indirect(ptr::null(), 10).is_nan());
+        let null_f32: *const f32 = ptr::null();
+        let null_f64: *const f64 = ptr::null();
+        assert!(mean_f32_indirect(&null_f32, 10).is_nan());
+        assert!(mean_f64_indirect(&null_f64, 10).is_nan());
     }
 }
 
@@ -43,6 +50,10 @@ fn misaligned_pointers_give_nan() {
         assert!(compute_mean(base.add(offset).cast(), 4).is_nan());
         assert!(mean_f32(base.add(offset).cast(), 4).is_nan());
         assert!(mean_f64(base.add(offset).cast(), 4).is_nan());
+        // A misaligned field is not read; a field holding a misaligned pointer gives NaN too.
+        assert!(mean_f64_indirect(base.add(offset).cast(), 4).is_nan());
+        let misaligned: *const f64 = base.add(offset).cast();
+        assert!(mean_f64_indirect(&misaligned, 4).is_nan());
     }
 }
 
@@ -58,6 +69,11 @@ fn entry_points_agree_with_the_safe_api() {
             assert_eq!(mean_f64(ys.as_ptr(), n).to_bits(), mean::mean_f64(&ys).to_bits());
             assert_eq!(mean_f32(xs.as_ptr(), n), mean::exact_mean_f32(&xs));
             assert_eq!(mean_f64(ys.as_ptr(), n), mean::exact_mean_f64(&ys));
+            // The indirect forms read the data pointer from a field holding it.
+            let (xs_field, ys_field) = (xs.as_ptr(), ys.as_ptr());
+            assert_eq!(mean_f32_indirect(&xs_field, n).to_bits(), mean::mean_f32(&xs).to_bits());
+            assert_eq!(mean_f64_indirect(&ys_field, n).to_bits(), mean::mean_f64(&ys).to_bits());
+            assert!(mean_f64_indirect(&ys_field, 0).is_nan());
         }
     }
 }

@@ -40,6 +40,8 @@ class Library:
         self.compute_mean = self._declare("compute_mean", ctypes.c_float, ctypes.c_void_p, ctypes.c_int)
         self.mean_f32 = self._declare("mean_f32", ctypes.c_float, pointer, size)
         self.mean_f64 = self._declare("mean_f64", ctypes.c_double, pointer, size)
+        self.mean_f32_indirect = self._declare("mean_f32_indirect", ctypes.c_float, pointer, size)
+        self.mean_f64_indirect = self._declare("mean_f64_indirect", ctypes.c_double, pointer, size)
         self.mean_f32_threads = self._declare("mean_f32_threads", ctypes.c_float, pointer, size, size)
         self.mean_f64_threads = self._declare("mean_f64_threads", ctypes.c_double, pointer, size, size)
         self.mean_simd_level = self._declare("mean_simd_level", ctypes.c_char_p)

@@ -25,7 +25,7 @@ def load_library(path) -> Library:
 
 
 def _use(lib: Library) -> Library:
-    global _library, _mean_f32, _mean_f64, _mean_f32_one, _mean_f64_one, _single_thread_below
+    global _library, _mean_f32, _mean_f64, _mean_f32_field, _mean_f64_field, _single_thread_below
     requested = os.environ.get(SIMD_ENV_VAR, "").strip().lower()
     if requested and requested not in SIMD_LEVELS:
         raise ValueError(f"{SIMD_ENV_VAR}={requested!r} is not one of {', '.join(SIMD_LEVELS)}")
@@ -36,7 +36,7 @@ def _use(lib: Library) -> Library:
             stacklevel=3,
         )
     _library, _mean_f32, _mean_f64 = lib, lib.mean_f32_threads, lib.mean_f64_threads
-    _mean_f32_one, _mean_f64_one = lib.mean_f32, lib.mean_f64
+    _mean_f32_field, _mean_f64_field = lib.mean_f32_indirect, lib.mean_f64_indirect
     # Below this many elements (counted as float64, so it holds for float32 too) no thread would
     # start, and the one-thread entry points give the same answer with one argument less.
     _single_thread_below = 2 * lib.mean_min_bytes_per_thread() // 8
@@ -98,8 +98,9 @@ _CONTIGUOUS = _C_CONTIGUOUS | _F_CONTIGUOUS
 _F32_ONE = np.float32(1.0)
 _WEAK_PYTHON_FLOATS = type(_F32_ONE * 1.5) is np.float32
 
-# The declared kernels (set when the library is loaded): with a thread count, and one-thread.
-_mean_f32 = _mean_f64 = _mean_f32_one = _mean_f64_one = None
+# The declared kernels (set when the library is loaded): with a thread count, and one-thread
+# reading the data pointer from the array object's field themselves (see `mean`).
+_mean_f32 = _mean_f64 = _mean_f32_field = _mean_f64_field = None
 _single_thread_below = 0
 
 
@@ -159,23 +160,23 @@ def mean(a, *, threads=None):
     """
     arr = a if isinstance(a, np.ndarray) else np.asarray(a)
     dtype = arr.dtype
-    # The common case in as few Python operations as each costs here (~20-80 ns): a small,
-    # aligned, contiguous native float32/float64 array (too small for a second thread, so the
-    # thread count cannot matter) passed as it is to the two-argument kernel (each ctypes
-    # argument costs ~40 ns). Builtin dtypes are singletons;
-    # another dtype object equal to these takes the general path, which gives the same answer.
+    # The common case in as few Python operations as each costs here (~20-80 ns, more on large
+    # arrays: what Python touches evicts the array from cache): a small, aligned, contiguous
+    # native float32/float64 array (too small for a second thread, so the thread count cannot
+    # matter) passed to the two-argument kernel (each ctypes argument costs ~40 ns), which reads
+    # the data pointer from the array object's field itself (~0.1-0.2 µs less than reading it
+    # here). Builtin dtypes are singletons; another dtype object equal to these takes the
+    # general path, which gives the same answer.
     if (dtype is _F32 or dtype is _F64) and _library is not None and (
         threads is None or (type(threads) is int and threads > 0)
     ):
         flags = arr.flags.num
         n = arr.size
-        if flags & _ALIGNED and flags & _CONTIGUOUS and 0 < n < _single_thread_below:
-            # _data_pointer(arr), inlined: a Python call costs ~40 ns here.
-            pointer = _read_pointer(id(arr) + _DATA_OFFSET).value if _DATA_OFFSET else arr.ctypes.data
+        if flags & _ALIGNED and flags & _CONTIGUOUS and 0 < n < _single_thread_below and _DATA_OFFSET:
             if dtype is _F32:
-                mean32 = _mean_f32_one(pointer, n)
+                mean32 = _mean_f32_field(id(arr) + _DATA_OFFSET, n)
                 return _F32_ONE * mean32 if _WEAK_PYTHON_FLOATS else np.float32(mean32)
-            return np.float64(_mean_f64_one(pointer, n))
+            return np.float64(_mean_f64_field(id(arr) + _DATA_OFFSET, n))
     return _general(arr, _thread_count(threads))
 
 

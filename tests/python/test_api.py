@@ -93,6 +93,27 @@ def test_contiguous_input_is_passed_without_a_copy():
         assert npmean._mean._dense(a, np.dtype(np.float32)) is a
 
 
+def test_the_data_field_holds_the_data_pointer_of_every_array():
+    # The one-thread fast path passes the address id(a) + offset for the library to read the data
+    # pointer from: it must hold a.ctypes.data for views, slices and fresh arrays alike.
+    import ctypes
+    offset = npmean._mean._DATA_OFFSET
+    assert offset is not None, "CPython with numpy's public struct layout: the offset is found"
+    base = np.arange(1000, dtype=np.float64)
+    for a in (base, base[17:], base[::-1][::-1], base.reshape(10, 100)[3], base.astype(np.float32), np.ones(1)):
+        assert ctypes.c_size_t.from_address(id(a) + offset).value == a.ctypes.data
+
+
+def test_without_the_data_field_offset_the_general_path_gives_the_same_means(monkeypatch):
+    arrays = [make(kind, n, dtype) for kind in ("normal", "mixed_sign") for n in (1, 2, 1000, 100_003)
+              for dtype in (np.float32, np.float64)]
+    fast = [npmean.mean(a) for a in arrays]
+    monkeypatch.setattr(npmean._mean, "_DATA_OFFSET", None)  # another Python: a.ctypes.data
+    for a, want in zip(arrays, fast):
+        got = npmean.mean(a)
+        assert type(got) is type(want) and got.tobytes() == want.tobytes()
+
+
 def test_empty_arrays_warn_and_give_nan_like_numpy():
     for dtype, result_type in ((np.float32, np.float32), (np.float64, np.float64),
                                (np.float16, np.float16), (np.int8, np.float64)):
