@@ -147,9 +147,10 @@ enum FirstPass<T> {
 
 /// The fast sum over `xs` (two values or more) and the rounding test on it.
 fn first_pass<T: Element>(xs: &[T], threads: usize, level: Level) -> FirstPass<T> {
-    // Blocks alternate direction from call to call: repeated means of an array about the size
-    // of the L2 cache then find more of it there (see `Order`); the mean is the same.
-    let order = Order::alternating();
+    // Blocks alternate direction from call to call on arrays up to a few MiB: repeated means of
+    // an array about the size of the L2 cache then find more of it there (see `Order`); the
+    // mean is the same.
+    let order = Order::for_pass(size_of_val(xs));
     let FastSum { partial, exact } = parallel::map_merge(xs, threads, |part| T::sum_at(level, part, order), FastSum::merge);
     if !partial.sum.is_finite()
         && let Some(mean) = T::special_mean(xs)

@@ -214,6 +214,11 @@ fn block_order_alternates_from_call_to_call_on_each_thread() {
     let other = std::thread::spawn(|| [Order::alternating(), Order::alternating()]).join().unwrap();
     assert_ne!(other[0], other[1]);
     assert_eq!(Order::alternating(), second);
+    // Passes from DRAM stay forward (backward blocks would start ahead of the prefetch).
+    let big = mean::kernels::ALTERNATE_UP_TO_BYTES + 1;
+    assert_eq!([Order::for_pass(big), Order::for_pass(big)], [Order::Forward; 2]);
+    let small = mean::kernels::ALTERNATE_UP_TO_BYTES;
+    assert_ne!(Order::for_pass(small), Order::for_pass(small));
 }
 
 #[test]
