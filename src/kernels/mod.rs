@@ -264,7 +264,7 @@ pub fn sum_f64(xs: &[f64]) -> Partial {
 }
 
 /// [`sum_f32`] at a given level, blocks in a given order; a level this CPU lacks runs the
-/// portable kernel.
+/// portable kernel (which has no blocks, and reads in order).
 pub fn sum_f32_at(level: Level, xs: &[f32], order: Order) -> Partial {
     #[cfg(target_arch = "x86_64")]
     if level.is_available() {
@@ -302,7 +302,7 @@ pub fn sum_f32_split_at(level: Level, xs: &[f32], order: Order) -> (Partial, Opt
 }
 
 /// [`sum_f64`] at a given level, blocks in a given order; a level this CPU lacks runs the
-/// portable kernel.
+/// portable kernel (which has no blocks, and reads in order).
 pub fn sum_f64_at(level: Level, xs: &[f64], order: Order) -> Partial {
     #[cfg(target_arch = "x86_64")]
     if level.is_available() {
