@@ -359,6 +359,12 @@ fn exact_f64_sums_at_every_level_equal_the_scalar_exact_sum() {
     changing.extend(data_f64("normal", block, 11).iter().enumerate().map(|(i, x)| if i == 1000 { f64::MAX / 3.0 } else { *x }));
     changing.extend(data_f64("normal", block + 5, 12));
     cases.push(changing);
+    // 1 to 10 windows in every block (a pass adds up to eight): values 16 binades apart, with
+    // full significands (so their low halves fall one or two windows lower, too).
+    for windows in 1..=10 {
+        let values = data_f64("uniform", 3 * block + 8, 13 + windows as u64);
+        cases.push(values.iter().enumerate().map(|(i, x)| (1.0 + x) * 2f64.powi(16 * (i % windows) as i32 - 80)).collect());
+    }
     let mut special = data_f64("uniform", 5000, 1);
     special[4500] = f64::INFINITY;
     cases.push(special.clone());

@@ -365,7 +365,7 @@ pub fn add_exact_f64(sum: &mut crate::exact::ExactSum, xs: &[f64]) {
 pub fn add_exact_f64_at(level: Level, sum: &mut crate::exact::ExactSum, xs: &[f64]) {
     #[cfg(target_arch = "x86_64")]
     if level == Level::Avx512 && level.is_available() {
-        // SAFETY: AVX-512F was just detected on this CPU.
+        // SAFETY: AVX-512F and AVX-512DQ (the Avx512 level) were just detected on this CPU.
         unsafe { x86_64::exact_f64::add_f64s(sum, xs) };
         return;
     }

@@ -6,11 +6,11 @@
 //! high(x) := x with the low 26 fraction bits cleared;  low(x) := x - high(x)   (both exact)
 //! window(h) := (biased exponent of h) / 16                                    # 128 windows
 //! for each block of 2048 values (16 KiB):
-//!     first pass: the halves in up to four windows the previous block had (data rarely
-//!                 changes much), the set of windows the nonzero halves fall in (two 64-bit
+//!     first pass: the halves in up to eight windows the previous block had (data rarely
+//!                 changes much), and the set of windows the nonzero halves fall in (two 64-bit
 //!                 masks), and whether any value is infinite or NaN (then: the block one value
 //!                 at a time)
-//!     for the other windows w > 0 present (four per pass):
+//!     for the other windows w > 0 present (eight per pass):
 //!         f64 lanes += the halves in window w      # multiples of 2^(16w - 1049) below
 //!                                                  # 2^(16w - 1007): the block's 2048 high
 //!                                                  # (or low) halves stay below 2^53 units,
@@ -30,19 +30,21 @@ const HIGH_MASK: i64 = !((1 << 26) - 1);
 /// The window of the largest exponents, whose lane sums are kept scaled down.
 const TOP_WINDOW: i64 = 127;
 
-/// Windows one pass adds at most.
-const MAX_WINDOWS_PER_PASS: usize = 4;
+/// Windows one pass adds at most: each costs four operations per vector, the pass itself
+/// about eighteen (split, windows, marking the windows present), so one pass over all of a
+/// block's windows beats several (two accumulators a window: 16 of the 32 registers).
+const MAX_WINDOWS_PER_PASS: usize = 8;
 /// A window number no half has: pads a pass.
 const NO_WINDOW: i64 = -1;
 
 /// Adds every value of `xs` to `sum`, exactly.
 ///
 /// # Safety
-/// The CPU must support AVX-512F.
-#[target_feature(enable = "avx512f")]
+/// The CPU must support AVX-512F and AVX-512DQ.
+#[target_feature(enable = "avx512f,avx512dq")]
 pub(crate) unsafe fn add_f64s(sum: &mut ExactSum, xs: &[f64]) {
     sum.count_values(xs.len() as u64);
-    // The windows (but 0 and the top one) of the previous block, at most four: the first pass
+    // The windows (but 0 and the top one) of the previous block, at most eight: the first pass
     // over the next block adds them and checks that nothing lies elsewhere (data rarely
     // changes much from block to block), so a block usually takes one pass.
     let mut guess = [NO_WINDOW; MAX_WINDOWS_PER_PASS];
@@ -56,7 +58,7 @@ pub(crate) unsafe fn add_f64s(sum: &mut ExactSum, xs: &[f64]) {
             continue;
         }
         let present = if guess[0] == NO_WINDOW {
-            // SAFETY: AVX-512F is enabled here; body is a multiple of 8 long.
+            // SAFETY: AVX-512F and DQ are enabled here; body is a multiple of 8 long.
             let (present, specials) = unsafe { windows_present(body) };
             if specials {
                 add_one_by_one(sum, body);
@@ -64,7 +66,7 @@ pub(crate) unsafe fn add_f64s(sum: &mut ExactSum, xs: &[f64]) {
             }
             present
         } else {
-            // SAFETY: AVX-512F is enabled here; body is a multiple of 8 long.
+            // SAFETY: AVX-512F and DQ are enabled here; body is a multiple of 8 long.
             match unsafe { add_pass(sum, body, &guess, true) } {
                 Elsewhere::Nothing => continue,
                 Elsewhere::Special => {
@@ -87,7 +89,7 @@ pub(crate) unsafe fn add_f64s(sum: &mut ExactSum, xs: &[f64]) {
             }
         }
         if present[1] >> 63 != 0 {
-            // SAFETY: AVX-512F is enabled here; body is a multiple of 8 long.
+            // SAFETY: AVX-512F and DQ are enabled here; body is a multiple of 8 long.
             unsafe { add_top_window(sum, body) };
         }
         let mut rest = present_windows(present).filter(|w| !guess.contains(w)).peekable();
@@ -96,7 +98,7 @@ pub(crate) unsafe fn add_f64s(sum: &mut ExactSum, xs: &[f64]) {
             for (slot, w) in targets.iter_mut().zip(&mut rest) {
                 *slot = w;
             }
-            // SAFETY: AVX-512F is enabled here; body is a multiple of 8 long.
+            // SAFETY: AVX-512F and DQ are enabled here; body is a multiple of 8 long.
             unsafe { add_pass(sum, body, &targets, false) };
         }
         guess = [NO_WINDOW; MAX_WINDOWS_PER_PASS];
@@ -127,17 +129,28 @@ enum Elsewhere {
 /// nothing if a value is special).
 ///
 /// # Safety
-/// The CPU must support AVX-512F; `body` must be a multiple of 8 long.
-#[target_feature(enable = "avx512f")]
+/// The CPU must support AVX-512F and AVX-512DQ; `body` must be a multiple of 8 long.
+#[target_feature(enable = "avx512f,avx512dq")]
 unsafe fn add_pass(sum: &mut ExactSum, body: &[f64], targets: &[i64; MAX_WINDOWS_PER_PASS], check: bool) -> Elsewhere {
-    let t = targets;
-    // SAFETY (each arm): AVX-512F is enabled here; body is a multiple of 8 long.
-    unsafe {
-        match t.iter().filter(|&&w| w != NO_WINDOW).count() {
-            0 | 1 => window_pass::<1>(sum, body, [t[0]], check),
-            2 => window_pass::<2>(sum, body, [t[0], t[1]], check),
-            _ => window_pass::<4>(sum, body, *t, check),
-        }
+    /// `window_pass` with exactly as many windows as there are targets (a padded window would
+    /// cost its four operations per vector for nothing).
+    macro_rules! pass {
+        ($k:literal) => {{
+            let mut first = [NO_WINDOW; $k];
+            first.copy_from_slice(&targets[..$k]);
+            // SAFETY: AVX-512F and DQ are enabled here; body is a multiple of 8 long.
+            unsafe { window_pass::<$k>(sum, body, first, check) }
+        }};
+    }
+    match targets.iter().filter(|&&w| w != NO_WINDOW).count() {
+        0 | 1 => pass!(1),
+        2 => pass!(2),
+        3 => pass!(3),
+        4 => pass!(4),
+        5 => pass!(5),
+        6 => pass!(6),
+        7 => pass!(7),
+        _ => pass!(8),
     }
 }
 
@@ -149,36 +162,28 @@ unsafe fn add_pass(sum: &mut ExactSum, body: &[f64], targets: &[i64; MAX_WINDOWS
 /// 2^(16w - 1007); 2048 of them stay below 2^53 units, in any order of addition.
 ///
 /// # Safety
-/// The CPU must support AVX-512F; `body` must be a multiple of 8 long.
+/// The CPU must support AVX-512F and AVX-512DQ; `body` must be a multiple of 8 long.
 #[inline]
-#[target_feature(enable = "avx512f")]
+#[target_feature(enable = "avx512f,avx512dq")]
 unsafe fn window_pass<const K: usize>(sum: &mut ExactSum, body: &[f64], targets: [i64; K], check: bool) -> Elsewhere {
     let mut target = [_mm512_setzero_si512(); K];
     for k in 0..K {
         target[k] = _mm512_set1_epi64(targets[k]);
     }
-    // Per window: high and low halves, of even and odd vectors (so that consecutive vectors do
-    // not wait on each other's adds).
-    let mut acc = [[_mm512_setzero_pd(); 4]; K];
+    // Per window: the high and the low halves. One accumulator each is enough: a vector costs
+    // more cycles than an add's latency, so the chains do not wait on each other.
+    let mut acc = [[_mm512_setzero_pd(); 2]; K];
     let mut seen = [_mm512_setzero_si512(); 2];
     let mut specials: u8 = 0;
-    let mut pairs = body.chunks_exact(16);
-    for pair in &mut pairs {
-        // SAFETY (both): `pair` holds 16 doubles, 8 from each offset; AVX-512F is enabled.
-        unsafe {
-            add_vector::<K, 0>(&mut acc, &pair[..8], &target, check, &mut seen, &mut specials);
-            add_vector::<K, 1>(&mut acc, &pair[8..], &target, check, &mut seen, &mut specials);
-        }
-    }
-    if !pairs.remainder().is_empty() {
-        // SAFETY: the remainder of a multiple of 8 by 16 holds 8 doubles; AVX-512F is enabled.
-        unsafe { add_vector::<K, 0>(&mut acc, pairs.remainder(), &target, check, &mut seen, &mut specials) };
+    for v in body.chunks_exact(8) {
+        // SAFETY: `v` holds 8 doubles; AVX-512F and DQ are enabled here.
+        unsafe { add_vector::<K>(&mut acc, v, &target, check, &mut seen, &mut specials) };
     }
     if specials != 0 {
         return Elsewhere::Special;
     }
-    for a in &acc {
-        for half_sum in [_mm512_reduce_add_pd(_mm512_add_pd(a[0], a[1])), _mm512_reduce_add_pd(_mm512_add_pd(a[2], a[3]))] {
+    for [high, low] in acc {
+        for half_sum in [_mm512_reduce_add_pd(high), _mm512_reduce_add_pd(low)] {
             if half_sum != 0.0 {
                 sum.add_partial(half_sum);
             }
@@ -201,16 +206,16 @@ unsafe fn window_pass<const K: usize>(sum: &mut ExactSum, body: &[f64], targets:
     }
 }
 
-/// Adds the halves of the 8 doubles of `v` in each target window to `acc[k][PARITY]` (high)
-/// and `acc[k][2 + PARITY]` (low); with `check`, records special values and nonzero halves
-/// outside every target.
+/// Adds the halves of the 8 doubles of `v` in each target window to `acc[k]` ([high, low]);
+/// with `check`, records the windows of the nonzero halves in `seen` and the lanes holding an
+/// infinity or NaN in `specials`.
 ///
 /// # Safety
-/// `v` must hold at least 8 doubles; the CPU must support AVX-512F.
+/// `v` must hold at least 8 doubles; the CPU must support AVX-512F and AVX-512DQ.
 #[inline]
-#[target_feature(enable = "avx512f")]
-unsafe fn add_vector<const K: usize, const PARITY: usize>(
-    acc: &mut [[__m512d; 4]; K],
+#[target_feature(enable = "avx512f,avx512dq")]
+unsafe fn add_vector<const K: usize>(
+    acc: &mut [[__m512d; 2]; K],
     v: &[f64],
     target: &[__m512i; K],
     check: bool,
@@ -223,26 +228,32 @@ unsafe fn add_vector<const K: usize, const PARITY: usize>(
     for k in 0..K {
         let high_mask = _mm512_cmpeq_epi64_mask(high_window, target[k]);
         let low_mask = _mm512_cmpeq_epi64_mask(low_window, target[k]);
-        acc[k][PARITY] = _mm512_mask_add_pd(acc[k][PARITY], high_mask, acc[k][PARITY], high);
-        acc[k][2 + PARITY] = _mm512_mask_add_pd(acc[k][2 + PARITY], low_mask, acc[k][2 + PARITY], low);
+        acc[k][0] = _mm512_mask_add_pd(acc[k][0], high_mask, acc[k][0], high);
+        acc[k][1] = _mm512_mask_add_pd(acc[k][1], low_mask, acc[k][1], low);
     }
     if check {
         _mm_prefetch::<_MM_HINT_T0>(v.as_ptr().cast::<i8>().wrapping_add(8192));
-        // SAFETY: as above.
-        let bits = unsafe { _mm512_loadu_si512(v.as_ptr().cast()) };
-        let exponent_all_ones = _mm512_set1_epi64(0x7ff);
-        let exponent = _mm512_and_si512(_mm512_srli_epi64::<52>(bits), exponent_all_ones);
-        *specials |= _mm512_cmpeq_epi64_mask(exponent, exponent_all_ones);
+        *specials |= special_lanes(high);
         mark_windows(seen, high, high_window);
         mark_windows(seen, low, low_window);
     }
+}
+
+/// The lanes of `v` whose high half is infinite or NaN: exactly those whose value is (the high
+/// half of an infinity is that infinity; of a NaN, a NaN or, if the payload is all in the low
+/// bits, an infinity).
+#[inline]
+#[target_feature(enable = "avx512f,avx512dq")]
+fn special_lanes(high: __m512d) -> u8 {
+    // vfpclasspd categories: QNaN 0x01, +inf 0x08, -inf 0x10, SNaN 0x80.
+    _mm512_fpclass_pd_mask::<0x99>(high)
 }
 
 /// Sets the bit of each nonzero half's window in `seen` (two 64-bit masks per lane). vpsllvq
 /// gives 0 for counts of 64 and more, so each half marks one bit of the two; zero halves,
 /// common for values with few bits, belong to no window.
 #[inline]
-#[target_feature(enable = "avx512f")]
+#[target_feature(enable = "avx512f,avx512dq")]
 fn mark_windows(seen: &mut [__m512i; 2], half: __m512d, window: __m512i) {
     let one = _mm512_set1_epi64(1);
     let nonzero = _mm512_cmpneq_pd_mask(half, _mm512_setzero_pd());
@@ -255,20 +266,16 @@ fn mark_windows(seen: &mut [__m512i; 2], half: __m512d, window: __m512i) {
 /// value is infinite or NaN.
 ///
 /// # Safety
-/// The CPU must support AVX-512F; `body` must be a multiple of 8 long.
-#[target_feature(enable = "avx512f")]
+/// The CPU must support AVX-512F and AVX-512DQ; `body` must be a multiple of 8 long.
+#[target_feature(enable = "avx512f,avx512dq")]
 unsafe fn windows_present(body: &[f64]) -> ([u64; 2], bool) {
     let mut seen = [_mm512_setzero_si512(); 2];
     let mut specials: u8 = 0;
-    let exponent_all_ones = _mm512_set1_epi64(0x7ff);
     for v in body.chunks_exact(8) {
-        // SAFETY: `v` holds 8 doubles (unaligned loads); AVX-512F is enabled here.
+        // SAFETY: `v` holds 8 doubles (unaligned loads); AVX-512F and DQ are enabled here.
         let (high, low) = unsafe { split(v) };
         _mm_prefetch::<_MM_HINT_T0>(v.as_ptr().cast::<i8>().wrapping_add(8192));
-        // SAFETY: as above.
-        let bits = unsafe { _mm512_loadu_si512(v.as_ptr().cast()) };
-        let exponent = _mm512_and_si512(_mm512_srli_epi64::<52>(bits), exponent_all_ones);
-        specials |= _mm512_cmpeq_epi64_mask(exponent, exponent_all_ones);
+        specials |= special_lanes(high);
         mark_windows(&mut seen, high, window_of(high));
         mark_windows(&mut seen, low, window_of(low));
     }
@@ -279,14 +286,14 @@ unsafe fn windows_present(body: &[f64]) -> ([u64; 2], bool) {
 /// scaled by 2^-64 (exact: they are far from the subnormal range) and handed over scaled back.
 ///
 /// # Safety
-/// The CPU must support AVX-512F; `body` must be a multiple of 8 long.
-#[target_feature(enable = "avx512f")]
+/// The CPU must support AVX-512F and AVX-512DQ; `body` must be a multiple of 8 long.
+#[target_feature(enable = "avx512f,avx512dq")]
 unsafe fn add_top_window(sum: &mut ExactSum, body: &[f64]) {
     let target = _mm512_set1_epi64(TOP_WINDOW);
     let scale = _mm512_set1_pd(f64::from_bits((1023 - 64) << 52));
     let mut sums = [_mm512_setzero_pd(); 2];
     for v in body.chunks_exact(8) {
-        // SAFETY: `v` holds 8 doubles; AVX-512F is enabled here.
+        // SAFETY: `v` holds 8 doubles; AVX-512F and DQ are enabled here.
         let (high, low) = unsafe { split(v) };
         let high_mask = _mm512_cmpeq_epi64_mask(window_of(high), target);
         let low_mask = _mm512_cmpeq_epi64_mask(window_of(low), target);
@@ -324,9 +331,9 @@ fn present_windows(present: [u64; 2]) -> impl Iterator<Item = i64> {
 /// The high and low halves of the 8 doubles at the start of `v`.
 ///
 /// # Safety
-/// `v` must hold at least 8 doubles; the CPU must support AVX-512F.
+/// `v` must hold at least 8 doubles; the CPU must support AVX-512F and AVX-512DQ.
 #[inline]
-#[target_feature(enable = "avx512f")]
+#[target_feature(enable = "avx512f,avx512dq")]
 unsafe fn split(v: &[f64]) -> (__m512d, __m512d) {
     debug_assert!(v.len() >= 8);
     // SAFETY: 8 doubles are readable from `v` (caller); unaligned load.
@@ -337,7 +344,7 @@ unsafe fn split(v: &[f64]) -> (__m512d, __m512d) {
 
 /// The window (biased exponent / 16) of each lane.
 #[inline]
-#[target_feature(enable = "avx512f")]
+#[target_feature(enable = "avx512f,avx512dq")]
 fn window_of(v: __m512d) -> __m512i {
     _mm512_and_si512(_mm512_srli_epi64::<56>(_mm512_castpd_si512(v)), _mm512_set1_epi64(0x7f))
 }
