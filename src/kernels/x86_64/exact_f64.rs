@@ -57,25 +57,17 @@ pub(crate) unsafe fn add_f64s(sum: &mut ExactSum, xs: &[f64]) {
         if body.is_empty() {
             continue;
         }
-        let present = if guess[0] == NO_WINDOW {
-            // SAFETY: AVX-512F and DQ are enabled here; body is a multiple of 8 long.
-            let (present, specials) = unsafe { windows_present(body) };
-            if specials {
+        // With no guess (the first block, or after special values) the pass adds nothing and
+        // only finds the windows present.
+        // SAFETY: AVX-512F and DQ are enabled here; body is a multiple of 8 long.
+        let present = match unsafe { add_pass(sum, body, &guess, true) } {
+            Elsewhere::Nothing => continue,
+            Elsewhere::Special => {
                 add_one_by_one(sum, body);
+                guess = [NO_WINDOW; MAX_WINDOWS_PER_PASS];
                 continue;
             }
-            present
-        } else {
-            // SAFETY: AVX-512F and DQ are enabled here; body is a multiple of 8 long.
-            match unsafe { add_pass(sum, body, &guess, true) } {
-                Elsewhere::Nothing => continue,
-                Elsewhere::Special => {
-                    add_one_by_one(sum, body);
-                    guess = [NO_WINDOW; MAX_WINDOWS_PER_PASS];
-                    continue;
-                }
-                Elsewhere::Halves(present) => present,
-            }
+            Elsewhere::Halves(present) => present,
         };
         if present[0] & 1 != 0 {
             // Window 0: halves below 2^-1007 span too many bits for an f64 lane.
@@ -124,9 +116,9 @@ enum Elsewhere {
     Special,
 }
 
-/// Adds the halves of `body` in the windows `targets` (the first ones; `NO_WINDOW` pads; neither
-/// 0 nor the top one) to `sum`; with `check`, also reports what lies outside them (and adds
-/// nothing if a value is special).
+/// Adds the halves of `body` in the windows `targets` (the first ones, none or more; `NO_WINDOW`
+/// pads; neither 0 nor the top one) to `sum`; with `check`, also reports what lies outside them
+/// (and adds nothing if a value is special).
 ///
 /// # Safety
 /// The CPU must support AVX-512F and AVX-512DQ; `body` must be a multiple of 8 long.
@@ -143,7 +135,8 @@ unsafe fn add_pass(sum: &mut ExactSum, body: &[f64], targets: &[i64; MAX_WINDOWS
         }};
     }
     match targets.iter().filter(|&&w| w != NO_WINDOW).count() {
-        0 | 1 => pass!(1),
+        0 => pass!(0),
+        1 => pass!(1),
         2 => pass!(2),
         3 => pass!(3),
         4 => pass!(4),
@@ -260,26 +253,6 @@ fn mark_windows(seen: &mut [__m512i; 2], half: __m512d, window: __m512i) {
     seen[0] = _mm512_mask_or_epi64(seen[0], nonzero, seen[0], _mm512_sllv_epi64(one, window));
     let above = _mm512_sllv_epi64(one, _mm512_sub_epi64(window, _mm512_set1_epi64(64)));
     seen[1] = _mm512_mask_or_epi64(seen[1], nonzero, seen[1], above);
-}
-
-/// The set of windows the nonzero halves of `body` fall in (two 64-bit masks), and whether any
-/// value is infinite or NaN.
-///
-/// # Safety
-/// The CPU must support AVX-512F and AVX-512DQ; `body` must be a multiple of 8 long.
-#[target_feature(enable = "avx512f,avx512dq")]
-unsafe fn windows_present(body: &[f64]) -> ([u64; 2], bool) {
-    let mut seen = [_mm512_setzero_si512(); 2];
-    let mut specials: u8 = 0;
-    for v in body.chunks_exact(8) {
-        // SAFETY: `v` holds 8 doubles (unaligned loads); AVX-512F and DQ are enabled here.
-        let (high, low) = unsafe { split(v) };
-        _mm_prefetch::<_MM_HINT_T0>(v.as_ptr().cast::<i8>().wrapping_add(8192));
-        specials |= special_lanes(high);
-        mark_windows(&mut seen, high, window_of(high));
-        mark_windows(&mut seen, low, window_of(low));
-    }
-    ([_mm512_reduce_or_epi64(seen[0]) as u64, _mm512_reduce_or_epi64(seen[1]) as u64], specials != 0)
 }
 
 /// Window 127 (halves from 2^1009): 256 of them could overflow an f64 lane, so they are summed
