@@ -1,5 +1,6 @@
 """What npmean.mean accepts and returns: dtypes, layouts, special values, errors, threads."""
 
+import ctypes
 import mmap
 import warnings
 from concurrent.futures import ThreadPoolExecutor
@@ -96,7 +97,6 @@ def test_contiguous_input_is_passed_without_a_copy():
 def test_the_data_field_holds_the_data_pointer_of_every_array():
     # The one-thread fast path passes the address id(a) + offset for the library to read the data
     # pointer from: it must hold a.ctypes.data for views, slices and fresh arrays alike.
-    import ctypes
     offset = npmean._mean._DATA_OFFSET
     assert offset is not None, "CPython with numpy's public struct layout: the offset is found"
     base = np.arange(1000, dtype=np.float64)
