@@ -6,7 +6,7 @@
 //! special case (loads are unaligned); the tail is copied into a zero-padded vector, so nothing
 //! is read past the end of the slice.
 
-use super::{Order, Partial, mxcsr};
+use super::{Level, Order, Partial, certificate, mxcsr};
 
 /// A vector of `LANES` f64 values and the operations the kernels need.
 ///
@@ -16,6 +16,8 @@ use super::{Order, Partial, mxcsr};
 pub(super) trait F64Lanes: Copy {
     /// f64 lanes in one vector (also the number of f32 values one widening load takes).
     const LANES: usize;
+    /// The instruction-set level these vectors belong to (whose certificate they use).
+    const LEVEL: Level;
 
     /// Every lane `x`.
     unsafe fn splat(x: f64) -> Self;
@@ -267,12 +269,13 @@ pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32], order: Order, mut exact_bl
     unsafe {
         let one = opaque_one::<V>();
         let mut total = LaneSums::<V>::new();
-        let mut redo = ExactAddBlocks::new(xs);
+        let certified = certificate::trusted(V::LEVEL);
+        let mut redo = ExactAddBlocks::new(xs, certified);
         // After a block whose plain sums rounded, the next few go straight to exact adds: data
         // that keeps rounding (wide magnitudes) then wastes a plain pass on one block in 17.
         let mut exact_add_blocks_due = 0usize;
         for block in blocks(xs, block_len, order) {
-            if mxcsr::AVAILABLE && exact_add_blocks_due == 0 {
+            if certified && exact_add_blocks_due == 0 {
                 if let Some(sums) = certified_plain_block::<V>(block, one) {
                     for sum in sums {
                         total = total.add(sum, one);
@@ -412,7 +415,7 @@ pub(super) unsafe fn sum_f64<V: F64Lanes>(xs: &[f64], order: Order) -> Partial {
     unsafe {
         let one = opaque_one::<V>();
         let mut total = LaneSums::<V>::new();
-        let mut redo = ExactAddBlocks::new(xs);
+        let mut redo = ExactAddBlocks::new(xs, certificate::trusted(V::LEVEL));
         for block in blocks(xs, ExactAddBlocks::len::<V>(), order) {
             match redo.add(total, block, one) {
                 Some(next) => total = next,
@@ -453,13 +456,16 @@ struct ExactAddBlocks {
     error: f64,
     /// Blocks still to run with the bound checked before trying unchecked blocks again.
     checked_blocks_due: usize,
+    /// Whether the inexact flag may certify error terms exact (see `certificate`): without it,
+    /// every block is checked and its error terms count as rounded.
+    certified: bool,
 }
 
 impl ExactAddBlocks {
     /// Starts with a bound guessed from the first values of `xs`.
-    fn new<T: Input + Into<f64>>(xs: &[T]) -> Self {
+    fn new<T: Input + Into<f64>>(xs: &[T], certified: bool) -> Self {
         let bound = xs.iter().take(64).fold(0.0f64, |m, &x| m.max(x.into().abs()));
-        ExactAddBlocks { bound, error: 0.0, checked_blocks_due: 0 }
+        ExactAddBlocks { bound, error: 0.0, checked_blocks_due: 0, certified }
     }
 
     /// Values in one block at level V.
@@ -478,7 +484,7 @@ impl ExactAddBlocks {
         // SAFETY (whole body): the caller guarantees V's instruction set.
         unsafe {
             let bias = bias_for(self.bound);
-            if V::QUIET_ADD && self.checked_blocks_due == 0 {
+            if V::QUIET_ADD && self.certified && self.checked_blocks_due == 0 {
                 if let Some(bias) = bias
                     && let BiasedBlock::Exact { sums, errors } = biased_block::<V, T, false>(block, bias, one)
                 {
@@ -494,7 +500,7 @@ impl ExactAddBlocks {
             {
                 self.bound = block_max;
                 if block_max <= bias / (2 * F64_PER_LANE) as f64 {
-                    if rounded {
+                    if rounded || !self.certified {
                         self.error += bias * (-84f64).exp2();
                     }
                     // sums are in [C/2, 3C/2], so sum - C is exact.
@@ -720,5 +726,49 @@ pub(super) unsafe fn plain_sum_f32<V: F64Lanes>(xs: &[f32]) -> f64 {
         }
         let total: f64 = acc.iter().flat_map(|a| a.lanes().into_iter().take(V::LANES)).sum();
         chunks.remainder().iter().fold(total, |s, &x| s + f64::from(x))
+    }
+}
+
+/// Whether the inexact flag reports what the certificate relies on at this level: set by each
+/// operation the certified code uses (add, sub, and their FMA forms) when its result rounds,
+/// and left clear when it does not. A CPU does; an emulator or hypervisor that does not keep
+/// the flag (valgrind does not) fails, and the kernels of this level then run without the
+/// certificate (see `certificate`). (Quiet adds need no test: one that set the flag would only
+/// lose a certificate, never give a false one.)
+///
+/// # Safety
+/// The CPU must have V's instruction set.
+#[inline(always)]
+pub(super) unsafe fn flag_reports_rounding<V: F64Lanes>() -> bool {
+    // Operands from memory the flag's asm blocks see (so the adds cannot be folded at compile
+    // time or moved out of the window): 2^29 and 2^-40, whose sum and difference round in f64;
+    // 1 and 2, whose do not. The result goes to the last row before the flag is read.
+    let mut window = [0.0f64; 8 * 5];
+    window[..8].fill(2f64.powi(29));
+    window[8..16].fill(2f64.powi(-40));
+    window[16..24].fill(1.0);
+    window[24..32].fill(2.0);
+    // SAFETY (whole body): the caller guarantees V's instruction set; every load and store
+    // gets a row of 8 >= LANES values.
+    unsafe {
+        let one = opaque_one::<V>();
+        for operation in 0..4 {
+            for rounds in [true, false] {
+                mxcsr::clear_inexact(&mut window);
+                let row = if rounds { 0 } else { 16 };
+                let (a, b) = (V::load(&window[row..]), V::load(&window[row + 8..]));
+                let result = match operation {
+                    0 => a.add(b),
+                    1 => a.add_on_fma(b, one),
+                    2 => a.sub(b),
+                    _ => a.sub_on_fma(b, one),
+                };
+                result.store(&mut window[32..]);
+                if mxcsr::rounded_since_clear(&window) != rounds {
+                    return false;
+                }
+            }
+        }
+        true
     }
 }

@@ -6,6 +6,7 @@
 //! - `generic`: the vector algorithms, written once over a vector-of-f64 trait.
 //! - `mxcsr`: the certificate (x86's sticky inexact flag, read around a block of adds), and
 //!   the default floating-point environment for callers from C.
+//! - `certificate`: whether that flag may be trusted at each level (a self-test on first use).
 //! - `x86_64`: that algorithm instantiated for SSE2, AVX2 and AVX-512, and the AVX-512 exact
 //!   kernels (exponent windows) of the exact path.
 //!
@@ -13,6 +14,7 @@
 //! environment variable `NPMEAN_SIMD` names (`scalar`, `sse2`, `avx2`, `avx512`). A level the
 //! CPU lacks falls back to the best level below it; an unknown name is ignored.
 
+pub mod certificate;
 mod generic;
 pub(crate) mod mxcsr;
 pub mod portable;

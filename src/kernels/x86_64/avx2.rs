@@ -3,6 +3,7 @@
 
 use core::arch::x86_64::*;
 
+use crate::kernels::Level;
 use crate::kernels::generic::F64Lanes;
 
 #[derive(Clone, Copy)]
@@ -10,6 +11,7 @@ pub(crate) struct Avx2(__m256d);
 
 impl F64Lanes for Avx2 {
     const LANES: usize = 4;
+    const LEVEL: Level = Level::Avx2;
 
     #[inline(always)]
     unsafe fn splat(x: f64) -> Self {

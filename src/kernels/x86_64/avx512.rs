@@ -2,6 +2,7 @@
 
 use core::arch::x86_64::*;
 
+use crate::kernels::Level;
 use crate::kernels::generic::F64Lanes;
 
 #[derive(Clone, Copy)]
@@ -9,6 +10,7 @@ pub(crate) struct Avx512(__m512d);
 
 impl F64Lanes for Avx512 {
     const LANES: usize = 8;
+    const LEVEL: Level = Level::Avx512;
 
     #[inline(always)]
     unsafe fn splat(x: f64) -> Self {

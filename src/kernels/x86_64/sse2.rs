@@ -2,6 +2,7 @@
 
 use core::arch::x86_64::*;
 
+use crate::kernels::Level;
 use crate::kernels::generic::F64Lanes;
 
 #[derive(Clone, Copy)]
@@ -9,6 +10,7 @@ pub(crate) struct Sse2(__m128d);
 
 impl F64Lanes for Sse2 {
     const LANES: usize = 2;
+    const LEVEL: Level = Level::Sse2;
 
     #[inline(always)]
     unsafe fn splat(x: f64) -> Self {
