@@ -37,12 +37,35 @@ const ADDS_PER_CARRY: u32 = 1 << 30;
 /// Extra bits the dividend is shifted by, so that the quotient keeps at least 65 bits.
 const QUOTIENT_SHIFT_DIGITS: usize = 4;
 
-/// Serialized form: magic (8 bytes), count (u64), special-value flags (u64), then every digit
-/// (i64) after carry propagation; all little-endian.
-const MAGIC: [u8; 8] = *b"NPMEANX1";
-pub const SERIALIZED_LEN: usize = 8 + 8 + 8 + 8 * LIMBS;
+/// Serialized form, all little-endian (README, "The accumulator's bytes"):
+///
+/// | offset | bytes | field |
+/// |---|---|---|
+/// | 0 | 8 | magic `NPMEANAC` |
+/// | 8 | 4 | format version, [`FORMAT_VERSION`] |
+/// | 12 | 4 | special values seen: bit 0 NaN, bit 1 +inf, bit 2 -inf |
+/// | 16 | 8 | count |
+/// | 24 | 8 × LIMBS | the digits (i64) after carry propagation, least significant first |
+/// | 24 + 8 × LIMBS | 4 | CRC-32 (IEEE 802.3, as zlib's `crc32`) of every byte before it |
+const MAGIC: [u8; 8] = *b"NPMEANAC";
+/// The version of the serialized form this library writes and reads.
+pub const FORMAT_VERSION: u32 = 2;
+const DIGITS_AT: usize = 24;
+const CRC_AT: usize = DIGITS_AT + 8 * LIMBS;
+/// Bytes in the serialized form.
+pub const SERIALIZED_LEN: usize = CRC_AT + 4;
+
+/// A merge refused because the count would pass `u64::MAX` (the digits' headroom is sized for
+/// that many values).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CountOverflow;
 
 /// The exact sum of a sequence of floats, and its count.
+///
+/// At most `u64::MAX` values: the digits hold any sum of that many finite values (each below
+/// 2^1024, so the sum is below 2^1088). [`ExactSum::merge`] refuses a merge past it; callers
+/// that add values check [`ExactSum::has_room_for`] first (the crate's own means count at most
+/// one slice).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ExactSum {
     digits: [i64; LIMBS],
@@ -89,6 +112,17 @@ impl ExactSum {
         self.count
     }
 
+    /// Whether `n` more values can be added without the count passing `u64::MAX`.
+    pub fn has_room_for(&self, n: u64) -> bool {
+        self.count.checked_add(n).is_some()
+    }
+
+    /// Counts `n` more values; see [`ExactSum::has_room_for`].
+    fn count_more(&mut self, n: u64) {
+        debug_assert!(self.has_room_for(n), "count overflow: the caller must check has_room_for");
+        self.count = self.count.saturating_add(n);
+    }
+
     /// Adds every value of `xs`.
     pub fn add_f64s(&mut self, xs: &[f64]) {
         self.add_many(xs, |x| x);
@@ -131,7 +165,7 @@ impl ExactSum {
             }
             self.propagate_carries();
         }
-        self.count = self.count.saturating_add(xs.len() as u64);
+        self.count_more(xs.len() as u64);
         self.record(&specials);
     }
 
@@ -150,13 +184,13 @@ impl ExactSum {
 
     /// Counts `n` values whose sum arrives through [`ExactSum::add_partial`].
     pub fn count_values(&mut self, n: u64) {
-        self.count = self.count.saturating_add(n);
+        self.count_more(n);
     }
 
     /// Adds one value.
     #[inline]
     pub fn add(&mut self, x: f64) {
-        self.count += 1;
+        self.count_more(1);
         self.add_shifted(x, 0);
     }
 
@@ -179,61 +213,77 @@ impl ExactSum {
     }
 
     /// Adds another exact sum to this one: the result is as if every value had been added here.
-    pub fn merge(&mut self, other: &ExactSum) {
+    /// Refused, leaving this sum unchanged, if the count would pass `u64::MAX`.
+    pub fn merge(&mut self, other: &ExactSum) -> Result<(), CountOverflow> {
+        let count = self.count.checked_add(other.count).ok_or(CountOverflow)?;
         self.propagate_carries();
         let mut other = other.clone();
         other.propagate_carries();
-        // After propagation every digit but the top one is in [0, 2^32), so sums of two fit.
+        // After propagation every digit but the top one is in [0, 2^32), and both sums are below
+        // 2^1088 in magnitude (fewer than 2^64 values below 2^1024), so the top digits are 0
+        // or -1: digit sums fit, and so does the merged sum.
         for (digit, theirs) in self.digits.iter_mut().zip(other.digits) {
             *digit += theirs;
         }
         self.propagate_carries();
-        self.count = self.count.saturating_add(other.count);
+        self.count = count;
         self.nan |= other.nan;
         self.pos_inf |= other.pos_inf;
         self.neg_inf |= other.neg_inf;
+        Ok(())
     }
 
-    /// The state as bytes ([`SERIALIZED_LEN`] of them), for storage or another process.
+    /// The state as bytes ([`SERIALIZED_LEN`] of them, laid out as the table above it says),
+    /// for storage or another process.
     pub fn to_bytes(&self) -> [u8; SERIALIZED_LEN] {
         let mut sum = self.clone();
         sum.propagate_carries();
         let mut out = [0u8; SERIALIZED_LEN];
         out[..8].copy_from_slice(&MAGIC);
-        out[8..16].copy_from_slice(&sum.count.to_le_bytes());
-        let flags = u64::from(sum.nan) | u64::from(sum.pos_inf) << 1 | u64::from(sum.neg_inf) << 2;
-        out[16..24].copy_from_slice(&flags.to_le_bytes());
-        for (chunk, digit) in out[24..].chunks_exact_mut(8).zip(sum.digits) {
+        out[8..12].copy_from_slice(&FORMAT_VERSION.to_le_bytes());
+        let flags = u32::from(sum.nan) | u32::from(sum.pos_inf) << 1 | u32::from(sum.neg_inf) << 2;
+        out[12..16].copy_from_slice(&flags.to_le_bytes());
+        out[16..24].copy_from_slice(&sum.count.to_le_bytes());
+        for (chunk, digit) in out[DIGITS_AT..CRC_AT].chunks_exact_mut(8).zip(sum.digits) {
             chunk.copy_from_slice(&digit.to_le_bytes());
         }
+        let crc = crc32(&out[..CRC_AT]);
+        out[CRC_AT..].copy_from_slice(&crc.to_le_bytes());
         out
     }
 
-    /// The state `to_bytes` wrote, or `None` if `bytes` is not one (wrong length or magic,
-    /// digits out of range, unknown flags).
+    /// The state `to_bytes` wrote, or `None` for anything else: a wrong length, magic or
+    /// version, a checksum that does not match (every error of up to 32 bits in a row is
+    /// caught), or fields no state can hold (unknown flags; digits not carried; a sum larger
+    /// than its count of finite values can make; values or flags with a count of 0). An
+    /// accepted state writes back the same bytes.
     pub fn from_bytes(bytes: &[u8]) -> Option<ExactSum> {
         if bytes.len() != SERIALIZED_LEN || bytes[..8] != MAGIC {
             return None;
         }
-        let word = |i: usize| -> [u8; 8] {
-            let mut w = [0u8; 8];
-            w.copy_from_slice(&bytes[i..i + 8]);
-            w
+        let le = |at: usize, len: usize| -> u64 {
+            let mut word = [0u8; 8];
+            word[..len].copy_from_slice(&bytes[at..at + len]);
+            u64::from_le_bytes(word)
         };
-        let count = u64::from_le_bytes(word(8));
-        let flags = u64::from_le_bytes(word(16));
-        if flags > 0b111 {
+        if le(8, 4) != u64::from(FORMAT_VERSION) || le(CRC_AT, 4) != u64::from(crc32(&bytes[..CRC_AT])) {
             return None;
         }
+        let flags = le(12, 4);
+        let count = le(16, 8);
         let mut sum = ExactSum::new();
         for (i, digit) in sum.digits.iter_mut().enumerate() {
-            *digit = i64::from_le_bytes(word(24 + 8 * i));
+            *digit = le(DIGITS_AT + 8 * i, 8) as i64;
         }
-        // Carried digits are in [0, 2^32) but the top one, which a real sum keeps far below
-        // 2^40 in magnitude (count < 2^64 values below 2^1024): anything else is corrupt, and
-        // would risk overflow in later arithmetic.
         let (low, top) = sum.digits.split_at(LIMBS - 1);
-        if low.iter().any(|&d| !(0..1 << 32).contains(&d)) || top[0].unsigned_abs() >= 1 << 40 {
+        if flags > 0b111 || low.iter().any(|&d| !(0..1 << 32).contains(&d)) || !(-1..=0).contains(&top[0]) {
+            return None;
+        }
+        // |sum| < count * 2^1024: at most POINT + 1024 + (bits of count) bits.
+        let magnitude = magnitude_digits(&sum.digits, top[0] < 0);
+        let bits = magnitude.iter().rposition(|&d| d != 0).map_or(0, |i| 32 * i as u32 + 32 - magnitude[i].leading_zeros());
+        let allowed = POINT + 1024 + (64 - count.leading_zeros());
+        if bits > allowed || (count == 0 && (bits != 0 || flags != 0)) {
             return None;
         }
         sum.count = count;
@@ -318,6 +368,19 @@ impl ExactSum {
         let value = round_to_format(top64, sticky, low_exp, format);
         if negative { -value } else { value }
     }
+}
+
+/// CRC-32 of `bytes` (the IEEE 802.3 polynomial, reflected, as zlib's `crc32`): it detects
+/// every error burst of up to 32 bits, so every flipped bit. Bitwise: a state is 600 bytes.
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in bytes {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = (crc >> 1) ^ (0xEDB8_8320 & (crc & 1).wrapping_neg());
+        }
+    }
+    !crc
 }
 
 /// NaN and infinities seen, kept apart from the digits.
@@ -561,7 +624,7 @@ mod tests {
         left.add_f64s(a);
         let mut right = ExactSum::new();
         right.add_f64s(b);
-        left.merge(&right);
+        left.merge(&right).unwrap();
         assert_eq!(left.mean_f64(), whole.mean_f64());
         assert_eq!(left.count(), 1000);
     }
@@ -582,12 +645,80 @@ mod tests {
         let mut bad = bytes;
         bad[0] = b'X';
         assert!(ExactSum::from_bytes(&bad).is_none());
+        // Fields no state can hold, under a correct checksum: still refused.
+        let with_crc = |mut bytes: [u8; SERIALIZED_LEN]| {
+            let crc = crc32(&bytes[..CRC_AT]);
+            bytes[CRC_AT..].copy_from_slice(&crc.to_le_bytes());
+            bytes
+        };
+        assert!(ExactSum::from_bytes(&with_crc(bytes)).is_some());
         let mut bad = bytes;
-        bad[24 + 8 * 3 + 7] = 0x7f; // a low digit far out of range
-        assert!(ExactSum::from_bytes(&bad).is_none());
+        bad[DIGITS_AT + 8 * 3 + 7] = 0x7f; // a low digit far out of range
+        assert!(ExactSum::from_bytes(&with_crc(bad)).is_none());
         let mut bad = bytes;
-        bad[16] = 0xff; // unknown flags
-        assert!(ExactSum::from_bytes(&bad).is_none());
+        bad[12] = 0xff; // unknown flags
+        assert!(ExactSum::from_bytes(&with_crc(bad)).is_none());
+        let mut bad = bytes;
+        bad[8] = 1; // another format version
+        assert!(ExactSum::from_bytes(&with_crc(bad)).is_none());
+        let mut bad = finite.to_bytes();
+        bad[CRC_AT - 8] = 1; // top digit 1: no sum of 3 values below 2^1024 reaches it
+        assert!(ExactSum::from_bytes(&with_crc(bad)).is_none());
+        let mut bad = finite.to_bytes();
+        bad[CRC_AT - 16 + 4] = 1; // 2^(32 * 69 + 32 - 1074) = 2^1166: too large for 3 values
+        assert!(ExactSum::from_bytes(&with_crc(bad)).is_none());
+        let mut bad = bytes;
+        bad[16..24].fill(0); // a count of 0 with values
+        assert!(ExactSum::from_bytes(&with_crc(bad)).is_none());
+    }
+
+    #[test]
+    fn every_single_bit_flip_is_refused() {
+        let mut s = ExactSum::new();
+        s.add_f64s(&[1e300, -3.5, 2f64.powi(-1070), 0.1]);
+        let bytes = s.to_bytes();
+        for bit in 0..8 * SERIALIZED_LEN {
+            let mut flipped = bytes;
+            flipped[bit / 8] ^= 1 << (bit % 8);
+            assert!(ExactSum::from_bytes(&flipped).is_none(), "bit {bit}");
+        }
+    }
+
+    #[test]
+    fn crc32_is_zlibs() {
+        // The standard check value: zlib.crc32(b"123456789") == 0xCBF43926.
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn merging_past_the_count_limit_is_refused() {
+        let mut s = ExactSum::new();
+        s.add_f64s(&[1e300]);
+        for doubling in 1..64 {
+            let copy = s.clone();
+            assert_eq!(s.merge(&copy), Ok(()), "doubling {doubling}");
+            assert_eq!(s.count(), 1 << doubling);
+            assert_eq!(s.mean_f64(), 1e300);
+        }
+        // 2^63 values: one more doubling would pass u64::MAX.
+        let before = s.clone();
+        let copy = s.clone();
+        assert_eq!(s.merge(&copy), Err(CountOverflow));
+        assert_eq!(s, before);
+        assert!(!s.has_room_for(1 << 63));
+        assert!(s.has_room_for((1 << 63) - 1));
+        // The largest sum the count allows round-trips through bytes.
+        let back = ExactSum::from_bytes(&s.to_bytes()).unwrap();
+        assert_eq!(back.mean_f64(), 1e300);
+        assert_eq!(back.sum_f64(), f64::INFINITY);
+        let mut negative = ExactSum::new();
+        negative.add_f64s(&[-f64::MAX]);
+        for _ in 1..64 {
+            let copy = negative.clone();
+            negative.merge(&copy).unwrap();
+        }
+        let back = ExactSum::from_bytes(&negative.to_bytes()).unwrap();
+        assert_eq!(back.mean_f64(), -f64::MAX);
     }
 
     #[test]

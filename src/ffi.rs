@@ -152,6 +152,18 @@ pub unsafe extern "C" fn mean_f64_threads(a: *const c_double, n: size_t, threads
     }
 }
 
+/// The version of this C ABI: raised whenever a function's signature or meaning, or the
+/// accumulator's serialized form, changes. A caller built against another version must not
+/// use this library (npmean checks it when it loads the library).
+pub const ABI_VERSION: u32 = 2;
+
+/// `uint32_t mean_abi_version(void)`: [`ABI_VERSION`], the version of the C ABI this library
+/// implements (`MEAN_ABI_VERSION` in `mean.h`).
+#[unsafe(no_mangle)]
+pub extern "C" fn mean_abi_version() -> u32 {
+    ABI_VERSION
+}
+
 /// `const char *mean_simd_level(void)`: the SIMD level in use, as a static NUL-terminated name
 /// (`"scalar"`, `"sse2"`, `"avx2"` or `"avx512"`). The caller must not free it.
 #[unsafe(no_mangle)]
@@ -166,6 +178,14 @@ pub extern "C" fn mean_simd_best() -> *const c_char {
     Level::best().c_name().as_ptr()
 }
 
+/// `int mean_certificate_trusted(void)`: 1 if the kernels of the SIMD level in use certify sums
+/// exact by the CPU's inexact flag (its self-test passed on this machine), 0 if they run without
+/// it (bound-based paths: the same correctly rounded means, slower on exact ties).
+#[unsafe(no_mangle)]
+pub extern "C" fn mean_certificate_trusted() -> c_int {
+    c_int::from(crate::kernels::certificate::trusted(Level::selected()))
+}
+
 /// `size_t mean_min_bytes_per_thread(void)`: the `*_threads` functions give each thread at
 /// least this many bytes of input, so smaller arrays run on fewer threads (or one).
 #[unsafe(no_mangle)]
@@ -174,11 +194,12 @@ pub extern "C" fn mean_min_bytes_per_thread() -> size_t {
 }
 
 /// `double mean_bench_read_f32(const float *a, size_t n, size_t threads)`: for the benchmark
-/// only, not a mean: converts and adds the floats in plain f64 lanes (no accuracy work) on up to
+/// only (built with the cargo feature `bench-probe`, which `make bench` uses), not a mean: converts and adds the floats in plain f64 lanes (no accuracy work) on up to
 /// `threads` threads, to measure what the machine can read. NaN for bad arguments.
 ///
 /// # Safety
 /// `a` must be NULL or point to `n` readable floats.
+#[cfg(feature = "bench-probe")]
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mean_bench_read_f32(a: *const c_float, n: size_t, threads: size_t) -> c_double {
     // SAFETY: the caller promises `a` points to `n` floats when it is not NULL.
@@ -233,8 +254,8 @@ unsafe fn acc_and_slice<'a, T>(acc: *mut MeanAcc, ptr: *const T, len: usize) -> 
 }
 
 /// `int mean_acc_add_f32(mean_acc *acc, const float *a, size_t n)`: adds `n` floats exactly
-/// (`n == 0` adds nothing). -1, adding nothing, for a NULL handle, or NULL or misaligned `a`
-/// with `n > 0`.
+/// (`n == 0` adds nothing). -1, adding nothing, for a NULL handle, NULL or misaligned `a` with
+/// `n > 0`, or a count that would pass 2^64 - 1.
 ///
 /// # Safety
 /// `acc` must be NULL or a live handle used by no other thread; `a` must be NULL or point to
@@ -243,11 +264,11 @@ unsafe fn acc_and_slice<'a, T>(acc: *mut MeanAcc, ptr: *const T, len: usize) -> 
 pub unsafe extern "C" fn mean_acc_add_f32(acc: *mut MeanAcc, a: *const c_float, n: size_t) -> c_int {
     // SAFETY: forwarded from the caller.
     match unsafe { acc_and_slice(acc, a, n) } {
-        Some((acc, xs)) => {
+        Some((acc, xs)) if acc.has_room_for(n as u64) => {
             in_default_environment(|| crate::kernels::add_exact_f32(acc, xs));
             0
         }
-        None => -1,
+        _ => -1,
     }
 }
 
@@ -261,16 +282,17 @@ pub unsafe extern "C" fn mean_acc_add_f32(acc: *mut MeanAcc, a: *const c_float, 
 pub unsafe extern "C" fn mean_acc_add_f64(acc: *mut MeanAcc, a: *const c_double, n: size_t) -> c_int {
     // SAFETY: forwarded from the caller.
     match unsafe { acc_and_slice(acc, a, n) } {
-        Some((acc, xs)) => {
+        Some((acc, xs)) if acc.has_room_for(n as u64) => {
             in_default_environment(|| crate::kernels::add_exact_f64(acc, xs));
             0
         }
-        None => -1,
+        _ => -1,
     }
 }
 
 /// `int mean_acc_merge(mean_acc *into, const mean_acc *from)`: adds everything `from` holds to
-/// `into` (`from` is unchanged; `into == from` doubles it). -1 if either is NULL.
+/// `into` (`from` is unchanged; `into == from` doubles it). -1, changing nothing, if either is
+/// NULL or the count would pass 2^64 - 1.
 ///
 /// # Safety
 /// Both must be NULL or live handles; `into` used by no other thread.
@@ -282,8 +304,10 @@ pub unsafe extern "C" fn mean_acc_merge(into: *mut MeanAcc, from: *const MeanAcc
     // SAFETY: both are live handles (caller); the copy makes `into == from` sound.
     let from = unsafe { (*from).clone() };
     // SAFETY: `into` is live and unshared (caller).
-    unsafe { (*into).merge(&from) };
-    0
+    match unsafe { (*into).merge(&from) } {
+        Ok(()) => 0,
+        Err(_) => -1,
+    }
 }
 
 /// `uint64_t mean_acc_count(const mean_acc *acc)`: values added so far; 0 for NULL.

@@ -185,7 +185,8 @@ impl FastSum {
     fn merge(self, other: FastSum) -> FastSum {
         let exact = match (self.exact, other.exact) {
             (Some(mut mine), Some(theirs)) => {
-                mine.merge(&theirs);
+                let merged = mine.merge(&theirs);
+                debug_assert!(merged.is_ok(), "the parts of one slice count fewer than 2^64 values");
                 Some(mine)
             }
             (mine, theirs) => mine.or(theirs),
@@ -224,7 +225,8 @@ fn exact_sum<T: Sync>(xs: &[T], threads: usize, add: fn(&mut ExactSum, &[T])) ->
             sum
         },
         |mut total, part| {
-            total.merge(&part);
+            let merged = total.merge(&part);
+            debug_assert!(merged.is_ok(), "the parts of one slice count fewer than 2^64 values");
             total
         },
     )

@@ -85,3 +85,53 @@ fn bad_arguments_are_refused() {
         mean_acc_free(acc);
     }
 }
+
+#[test]
+fn the_count_limit_is_an_error_never_a_wrong_mean() {
+    // SAFETY: every handle is created here, used on this thread, and freed once; the pointers
+    // and lengths come from live arrays.
+    unsafe {
+        // Self-merges double the count: 2^0 ... 2^63 are fine, the 64th doubling is refused.
+        let one = [1e300f64];
+        let doubled = mean_acc_new();
+        assert_eq!(mean_acc_add_f64(doubled, one.as_ptr(), 1), 0);
+        for doubling in 1..64 {
+            assert_eq!(mean_acc_merge(doubled, doubled), 0, "doubling {doubling}");
+            assert_eq!(mean_acc_mean_f64(doubled), 1e300);
+        }
+        assert_eq!(mean_acc_count(doubled), 1 << 63);
+        assert_eq!(mean_acc_merge(doubled, doubled), -1);
+        assert_eq!(mean_acc_count(doubled), 1 << 63, "a refused merge changes nothing");
+        assert_eq!(mean_acc_mean_f64(doubled), 1e300);
+
+        // 2^0 + 2^1 + ... + 2^63 = 2^64 - 1 values of 2.0: the limit itself is fine.
+        let two = [2.0f64];
+        let powers = mean_acc_new();
+        let full = mean_acc_new();
+        assert_eq!(mean_acc_add_f64(powers, two.as_ptr(), 1), 0);
+        for _ in 0..64 {
+            assert_eq!(mean_acc_merge(full, powers), 0);
+            let expected = if mean_acc_count(powers) < 1 << 63 { 0 } else { -1 };
+            assert_eq!(mean_acc_merge(powers, powers), expected);
+        }
+        assert_eq!(mean_acc_count(full), u64::MAX);
+        assert_eq!(mean_acc_mean_f64(full), 2.0);
+        // One value more, by add or by merge, is refused, and nothing changes.
+        assert_eq!(mean_acc_add_f64(full, two.as_ptr(), 1), -1);
+        assert_eq!(mean_acc_add_f32(full, [1.0f32].as_ptr(), 1), -1);
+        assert_eq!(mean_acc_merge(full, powers), -1);
+        assert_eq!(mean_acc_count(full), u64::MAX);
+        assert_eq!(mean_acc_mean_f64(full), 2.0);
+        // Adding nothing is still fine.
+        assert_eq!(mean_acc_add_f64(full, two.as_ptr(), 0), 0);
+        // The full state survives its bytes.
+        let mut bytes = vec![0u8; mean_acc_serialized_size()];
+        assert_eq!(mean_acc_serialize(full, bytes.as_mut_ptr(), bytes.len()), 0);
+        let back = mean_acc_deserialize(bytes.as_ptr(), bytes.len());
+        assert_eq!(mean_acc_count(back), u64::MAX);
+        assert_eq!(mean_acc_mean_f64(back), 2.0);
+        for handle in [doubled, powers, full, back] {
+            mean_acc_free(handle);
+        }
+    }
+}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ctypes
 import threading
 import warnings
 
@@ -20,8 +21,12 @@ class MeanAccumulator:
 
     Accepts what :func:`npmean.mean` accepts. float16 values are added exactly; integers are
     converted to float64 first (exact up to 2^53 in magnitude, rounded beyond, as numpy does).
-    An accumulator may be shared between threads (calls are serialized by a lock).
+    An accumulator may be shared between threads (calls are serialized by a lock). It holds at
+    most 2^64 - 1 values: an add or merge past that raises ``OverflowError`` and changes nothing.
     """
+
+    #: The most values one accumulator holds (its count is a C uint64_t).
+    MAX_COUNT = 2**64 - 1
 
     __slots__ = ("_handle", "_lib", "_lock", "__weakref__")
 
@@ -49,10 +54,11 @@ class MeanAccumulator:
         dense = _dense(arr, compute)
         add = self._lib.mean_acc_add_f32 if compute is _F32 else self._lib.mean_acc_add_f64
         with self._lock:
-            # `dense` is a local: it stays alive until the call returns.
+            # `dense` is a local: it stays alive until the call returns. The handle and the
+            # dense, aligned array are valid, so a refusal can only be the count limit.
             status = add(self._handle, _data_pointer(dense), dense.size)
         if status != 0:
-            raise RuntimeError(f"libmean refused the array (status {status})")
+            raise OverflowError(f"the accumulator would hold more than {self.MAX_COUNT} values")
         return self
 
     def merge(self, other: MeanAccumulator) -> MeanAccumulator:
@@ -61,12 +67,14 @@ class MeanAccumulator:
             raise TypeError(f"can only merge a MeanAccumulator, not {type(other).__name__}")
         if other is self:
             with self._lock:
-                self._lib.mean_acc_merge(self._handle, self._handle)
-            return self
-        # A fixed lock order (by id) so that a.merge(b) and b.merge(a) cannot deadlock.
-        first, second = sorted((self, other), key=id)
-        with first._lock, second._lock:
-            self._lib.mean_acc_merge(self._handle, other._handle)
+                status = self._lib.mean_acc_merge(self._handle, self._handle)
+        else:
+            # A fixed lock order (by id) so that a.merge(b) and b.merge(a) cannot deadlock.
+            first, second = sorted((self, other), key=id)
+            with first._lock, second._lock:
+                status = self._lib.mean_acc_merge(self._handle, other._handle)
+        if status != 0:  # both handles are live: the count limit
+            raise OverflowError(f"the merged accumulator would hold more than {self.MAX_COUNT} values")
         return self
 
     @property
@@ -94,23 +102,27 @@ class MeanAccumulator:
     def to_bytes(self) -> bytes:
         """The state, as bytes that :meth:`from_bytes` (in any process, on any machine) restores."""
         size = self._lib.mean_acc_serialized_size()
-        buffer = bytes(size)
+        buffer = ctypes.create_string_buffer(size)  # writable memory the library fills
         with self._lock:
-            status = self._lib.mean_acc_serialize(self._handle, buffer, size)
+            status = self._lib.mean_acc_serialize(self._handle, ctypes.addressof(buffer), size)
         if status != 0:
             raise RuntimeError("mean_acc_serialize failed")
-        return buffer
+        return buffer.raw
 
     @classmethod
     def from_bytes(cls, data: bytes) -> MeanAccumulator:
-        """An accumulator with the state :meth:`to_bytes` wrote; ``ValueError`` for other bytes."""
+        """An accumulator with the state :meth:`to_bytes` wrote; ``ValueError`` for anything else
+        (other lengths, versions or checksums: every flipped bit is caught)."""
         data = bytes(data)
         acc = cls.__new__(cls)
         acc._lib = _mean.library()
         acc._lock = threading.Lock()
         acc._handle = acc._lib.mean_acc_deserialize(data, len(data))
         if not acc._handle:
-            raise ValueError("not a serialized MeanAccumulator")
+            raise ValueError(
+                "not a serialized MeanAccumulator of this version: wrong length, format version "
+                "or checksum, or fields no accumulator holds"
+            )
         return acc
 
     def __reduce__(self):

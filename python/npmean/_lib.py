@@ -15,6 +15,9 @@ ENV_VAR = "NPMEAN_LIBRARY"
 SIMD_ENV_VAR = "NPMEAN_SIMD"
 SIMD_LEVELS = ("scalar", "sse2", "avx2", "avx512")  # lowest first, as in src/kernels/mod.rs
 BUILD_COMMAND = "cargo build --release"
+# The C ABI this package is written for: `mean_abi_version()` of the library must return it
+# (`ABI_VERSION` in src/ffi.rs, `MEAN_ABI_VERSION` in include/mean.h).
+ABI_VERSION = 2
 
 if sys.platform == "darwin":
     LIBRARY_FILE = "libmean.dylib"
@@ -28,12 +31,20 @@ class LibraryNotFoundError(OSError):
     """No usable ``libmean`` was found; the message lists every path tried."""
 
 
+class IncompatibleLibraryError(LibraryNotFoundError):
+    """A file was found but is not a ``libmean`` of the ABI version this npmean needs."""
+
+
 class Library:
     """``libmean`` loaded from one path, with every symbol declared."""
 
     def __init__(self, path: str | os.PathLike[str]):
         self.path = Path(path)
-        self.cdll = ctypes.CDLL(str(self.path))  # CDLL releases the GIL around every call
+        try:
+            self.cdll = ctypes.CDLL(str(self.path))  # CDLL releases the GIL around every call
+        except OSError as error:
+            raise IncompatibleLibraryError(f"{self.path} could not be loaded: {error}") from None
+        self._check_abi_version()
         # Pointers travel as plain integers (c_size_t): ctypes converts an int to size_t faster
         # than to c_void_p, and the C side receives the same bits.
         pointer, size = ctypes.c_size_t, ctypes.c_size_t
@@ -46,8 +57,14 @@ class Library:
         self.mean_f64_threads = self._declare("mean_f64_threads", ctypes.c_double, pointer, size, size)
         self.mean_simd_level = self._declare("mean_simd_level", ctypes.c_char_p)
         self.mean_simd_best = self._declare("mean_simd_best", ctypes.c_char_p)
+        self.mean_certificate_trusted = self._declare("mean_certificate_trusted", ctypes.c_int)
         self.mean_min_bytes_per_thread = self._declare("mean_min_bytes_per_thread", ctypes.c_size_t)
-        self.mean_bench_read_f32 = self._declare("mean_bench_read_f32", ctypes.c_double, pointer, size, size)
+        # The benchmark's read probe exists only in a library built with `--features bench-probe`.
+        self.mean_bench_read_f32 = (
+            self._declare("mean_bench_read_f32", ctypes.c_double, pointer, size, size)
+            if hasattr(self.cdll, "mean_bench_read_f32")
+            else None
+        )
         # The exact accumulator: handles are opaque pointers.
         handle, status = ctypes.c_void_p, ctypes.c_int
         self.mean_acc_new = self._declare("mean_acc_new", handle)
@@ -59,8 +76,27 @@ class Library:
         self.mean_acc_mean_f32 = self._declare("mean_acc_mean_f32", ctypes.c_float, handle)
         self.mean_acc_mean_f64 = self._declare("mean_acc_mean_f64", ctypes.c_double, handle)
         self.mean_acc_serialized_size = self._declare("mean_acc_serialized_size", size)
-        self.mean_acc_serialize = self._declare("mean_acc_serialize", status, handle, ctypes.c_char_p, size)
+        # `out` is a writable buffer's address (never a bytes object: those are immutable);
+        # `bytes` is only read, so a bytes object may be passed as c_char_p.
+        self.mean_acc_serialize = self._declare("mean_acc_serialize", status, handle, pointer, size)
         self.mean_acc_deserialize = self._declare("mean_acc_deserialize", handle, ctypes.c_char_p, size)
+
+    def _check_abi_version(self) -> None:
+        """Refuses a file that is not libmean (no version symbol) or is of another ABI version."""
+        try:
+            version_symbol = self.cdll.mean_abi_version
+        except AttributeError:
+            raise IncompatibleLibraryError(
+                f"{self.path} is not libmean: it has no mean_abi_version symbol"
+            ) from None
+        version_symbol.restype = ctypes.c_uint32
+        version_symbol.argtypes = []
+        version = version_symbol()
+        if version != ABI_VERSION:
+            raise IncompatibleLibraryError(
+                f"{self.path} is libmean of C ABI version {version}; this npmean needs version "
+                f"{ABI_VERSION}. Rebuild it with `{BUILD_COMMAND}` (or reinstall npmean)."
+            )
 
     def _declare(self, name: str, restype, *argtypes):
         # A CFUNCTYPE prototype is checked once, here, instead of on every call.
@@ -70,6 +106,11 @@ class Library:
     def simd_level(self) -> str:
         """The SIMD level the library runs: scalar, sse2, avx2 or avx512."""
         return self.mean_simd_level().decode()
+
+    def certificate_trusted(self) -> bool:
+        """Whether the level in use certifies sums exact by the CPU's inexact flag (its
+        self-test passed); if not, the kernels run without it: the same means, slower on ties."""
+        return bool(self.mean_certificate_trusted())
 
     def available_simd_levels(self) -> list[str]:
         """Every level this CPU can run, lowest first (each includes the ones before it)."""
@@ -105,11 +146,15 @@ def find_library() -> Library:
         return Library(env)
     tried = []
     for path in candidate_paths():
-        if path.is_file():
+        if not path.is_file():
+            tried.append(f"{path} (no such file)")
+            continue
+        try:
             return Library(path)
-        tried.append(str(path))
+        except IncompatibleLibraryError as error:  # a stale build: try the next place
+            tried.append(str(error))
     raise LibraryNotFoundError(
-        "libmean was not found. Tried:\n  "
+        "no usable libmean was found. Tried:\n  "
         + "\n  ".join(tried)
         + f"\nBuild it with `{BUILD_COMMAND}` in the source tree, install npmean with"
         f" `pip install .`, or set {ENV_VAR} to its path."

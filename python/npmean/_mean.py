@@ -53,6 +53,37 @@ def available_simd_levels() -> list[str]:
     return library().available_simd_levels()
 
 
+def config() -> dict:
+    """What npmean runs on: the library file and its ABI version, the SIMD level, whether the
+    inexact-flag certificate is trusted there, the default thread count's source."""
+    lib = library()
+    return {
+        "npmean": _version(),
+        "library": str(lib.path),
+        "abi_version": int(lib.cdll.mean_abi_version()),
+        "simd_level": lib.simd_level(),
+        "available_simd_levels": lib.available_simd_levels(),
+        # False under emulators that do not keep the CPU's inexact flag (valgrind), with
+        # NPMEAN_CERTIFICATE=off, and off x86_64: means are the same, exact ties slower.
+        "certificate_trusted": lib.certificate_trusted(),
+        "NPMEAN_SIMD": os.environ.get(SIMD_ENV_VAR),
+        "NPMEAN_NUM_THREADS": os.environ.get("NPMEAN_NUM_THREADS"),
+        "NPMEAN_CERTIFICATE": os.environ.get("NPMEAN_CERTIFICATE"),
+    }
+
+
+def show_config() -> None:
+    """Prints :func:`config`, one item a line."""
+    for key, value in config().items():
+        print(f"{key}: {value}")
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
+
+
 # --- The data pointer -------------------------------------------------------------------------
 # `a.ctypes.data` costs ~0.7 us, more than the whole native call on a small array. In CPython,
 # id(a) is the address of the array object, and numpy's PyArrayObject starts with the object
@@ -137,13 +168,30 @@ def _dense(a: np.ndarray, compute: np.dtype) -> np.ndarray:
     return np.array(a, dtype=compute, order="K", copy=True)
 
 
+# The largest thread count the C side's size_t holds: ctypes would silently truncate more.
+_SIZE_MAX = 2 ** (8 * ctypes.sizeof(ctypes.c_size_t)) - 1
+
+
 def _thread_count(threads) -> int:
-    """The native convention: 0 for the default, else a cap on the number of threads."""
+    """The native convention: 0 for the default, else a cap on the number of threads.
+
+    ``threads`` must be None or a positive integer (Python or numpy, not bool) that fits a C
+    ``size_t``: else TypeError, ValueError or OverflowError, never a silent reinterpretation.
+    """
     if threads is None:
         return 0
-    count = operator.index(threads)
+    if isinstance(threads, (bool, np.bool_)):
+        raise TypeError(f"threads must be None or a positive integer, not {threads!r}")
+    try:
+        count = operator.index(threads)
+    except TypeError:
+        raise TypeError(
+            f"threads must be None or a positive integer, not {type(threads).__name__}"
+        ) from None
     if count < 1:
         raise ValueError(f"threads must be None or a positive integer, not {threads!r}")
+    if count > _SIZE_MAX:
+        raise OverflowError(f"threads={count} does not fit a C size_t (at most {_SIZE_MAX})")
     return count
 
 
@@ -168,7 +216,7 @@ def mean(a, *, threads=None):
     # here). Builtin dtypes are singletons; another dtype object equal to these takes the
     # general path, which gives the same answer.
     if (dtype is _F32 or dtype is _F64) and _library is not None and (
-        threads is None or (type(threads) is int and threads > 0)
+        threads is None or (type(threads) is int and 0 < threads <= _SIZE_MAX)
     ):
         flags = arr.flags.num
         n = arr.size
