@@ -1,6 +1,9 @@
-# make demo  - build libmean.so, set up .venv, run the examples
-# make test  - every test: cargo test, pytest, the C caller, and `pip install .` in a throwaway venv
-# make bench - the benchmark (npmean.mean vs numpy.mean)
+# make demo      - build libmean.so, set up .venv, run the examples
+# make test      - every test: cargo test, pytest, the C caller, `pip install .`, an sdist and a
+#                  wheel each in a throwaway venv, and (with a nightly toolchain) a short fuzz run
+# make bench     - the benchmark (npmean.mean vs numpy.mean)
+# make fuzz      - each fuzz target for FUZZ_SECONDS (default 600) (nightly; installs cargo-fuzz)
+# make test-asan - the Rust tests under AddressSanitizer (nightly)
 
 PYTHON ?= python3
 VENV   := .venv
@@ -8,7 +11,7 @@ VPY    := $(VENV)/bin/python
 LIB    := target/release/libmean.so
 RUST_SOURCES := Cargo.toml Cargo.lock $(shell find src -name '*.rs')
 
-.PHONY: all build venv demo test test-rust test-python test-c test-install bench clean
+.PHONY: all build venv demo test test-rust test-python test-c test-install test-dist test-fuzz fuzz fuzz-tools test-asan bench clean
 
 all: build
 
@@ -38,7 +41,7 @@ demo: build venv examples/c_caller
 	$(VPY) examples/demo.py
 	./examples/c_caller
 
-test: test-rust test-python test-c test-install
+test: test-rust test-python test-c test-install test-dist test-fuzz
 
 test-rust:
 	cargo test
@@ -55,6 +58,8 @@ test-python: build venv
 	  echo "== NPMEAN_SIMD=$$level"; \
 	  NPMEAN_SIMD=$$level $(VPY) -m pytest -q $(PER_LEVEL_TESTS) || exit 1; \
 	done
+	@echo "== NPMEAN_CERTIFICATE=off (the paths a CPU without a reliable inexact flag takes)"
+	NPMEAN_CERTIFICATE=off $(VPY) -m pytest -q $(PER_LEVEL_TESTS)
 
 tests/c/fp_environment: tests/c/fp_environment.c include/mean.h libmean.so
 	cc -O2 -Wall -Wextra -std=c11 -Iinclude -o $@ $< -L. -lmean -Wl,-rpath,'$$ORIGIN/../..'
@@ -74,10 +79,57 @@ test-install: venv
 	  m = npmean.mean(np.ones(10**7, np.float32)); assert m == 1.0, m; \
 	  print('pip install . ok:', path)"
 
-bench: build venv
-	$(VPY) examples/bench.py
+# The benchmark's read probe is not in the production library: a build of its own.
+BENCH_LIB := target/bench/release/libmean.so
+
+bench: venv
+	cargo build --release --features bench-probe --target-dir target/bench
+	NPMEAN_LIBRARY=$(BENCH_LIB) $(VPY) examples/bench.py
 	cargo bench --bench levels
+
+# An sdist built in a clean directory, installed into a throwaway venv, used from another
+# directory; and the wheel built from that sdist, the same way.
+DIST := build/dist
+test-dist: venv
+	rm -rf $(DIST) build/sdist-venv build/wheel-venv
+	$(VPY) -m build --outdir $(DIST) . > build/dist.log 2>&1 || (tail -40 build/dist.log; exit 1)
+	for kind in sdist wheel; do \
+	  file=$$(ls $(DIST)/*$$([ $$kind = sdist ] && echo .tar.gz || echo .whl)); \
+	  $(PYTHON) -m venv build/$$kind-venv && \
+	  build/$$kind-venv/bin/python -m pip install --quiet $$file && \
+	  (cd /tmp && $(CURDIR)/build/$$kind-venv/bin/python -c "import npmean, numpy as np; \
+	    path = npmean.library().path; assert 'site-packages' in str(path), path; \
+	    m = npmean.mean(np.ones(10**7, np.float32)); assert m == 1.0, m; \
+	    print('$$kind install ok:', '$$file', path)") || exit 1; \
+	done
+
+# Fuzzing needs a nightly toolchain and cargo-fuzz (installed here from crates.io if missing).
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS := means accumulator_bytes
+NIGHTLY := $(shell rustup toolchain list 2>/dev/null | grep -q '^nightly' && echo yes)
+
+fuzz-tools:
+	@command -v cargo-fuzz > /dev/null || cargo install --locked cargo-fuzz
+
+fuzz: fuzz-tools
+	for target in $(FUZZ_TARGETS); do \
+	  (cd fuzz && cargo +nightly fuzz run $$target -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096) || exit 1; \
+	done
+
+# A few seconds per target in `make test`, when nightly is there.
+test-fuzz:
+ifeq ($(NIGHTLY),yes)
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+else
+	@echo "test-fuzz: skipped, no nightly toolchain (rustup toolchain install nightly)"
+endif
+
+# --target keeps the sanitizer off build scripts.
+test-asan:
+	RUSTFLAGS=-Zsanitizer=address RUSTDOCFLAGS=-Zsanitizer=address ASAN_OPTIONS=detect_leaks=1 \
+	  cargo +nightly test --target $$(rustc -vV | sed -n 's/^host: //p') --target-dir target/asan --tests
 
 clean:
 	cargo clean
+	rm -rf fuzz/target
 	rm -rf $(VENV) build libmean.so examples/c_caller tests/c/fp_environment python/npmean.egg-info
