@@ -1,7 +1,7 @@
 //! How often ordinary data needs the exact path (a second pass over the values: the kernel could
 //! not certify its sum exact and its error bound straddles a rounding boundary), and how often
 //! the kernel certified its sum exact: cargo run --release --example fallback_rate
-use mean::kernels::{Level, Order, sum_f32_split_at, sum_f64};
+use mean::kernels::{Level, Order, sum_f32_split_at, sum_f64_at};
 use mean::{takes_exact_path_f32, takes_exact_path_f64};
 
 struct Rng(u64);
@@ -26,7 +26,7 @@ fn main() {
                 let ys: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
                 let level = Level::selected();
                 exact32 += usize::from(sum_f32_split_at(level, &ys, Order::Forward).0.error == 0.0);
-                exact64 += usize::from(sum_f64(&xs).error == 0.0);
+                exact64 += usize::from(sum_f64_at(Level::selected(), &xs, Order::Forward).error == 0.0);
                 unsure32 += usize::from(takes_exact_path_f32(&ys, level));
                 unsure64 += usize::from(takes_exact_path_f64(&xs, level));
             }

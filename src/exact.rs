@@ -172,18 +172,18 @@ impl ExactSum {
     /// Adds `x`, a partial sum of values already counted with [`ExactSum::count_values`]: for
     /// kernels that sum groups of values exactly in f64 before handing them over.
     #[inline]
-    pub fn add_partial(&mut self, x: f64) {
+    pub(crate) fn add_partial(&mut self, x: f64) {
         self.add_shifted(x, 0);
     }
 
     /// Adds `x * 2^64` (exactly, though that product may exceed the f64 range), a partial sum
     /// like those of [`ExactSum::add_partial`], computed scaled down to stay finite.
-    pub fn add_partial_times_2_64(&mut self, x: f64) {
+    pub(crate) fn add_partial_times_2_64(&mut self, x: f64) {
         self.add_shifted(x, 64);
     }
 
     /// Counts `n` values whose sum arrives through [`ExactSum::add_partial`].
-    pub fn count_values(&mut self, n: u64) {
+    pub(crate) fn count_values(&mut self, n: u64) {
         self.count_more(n);
     }
 

@@ -15,14 +15,33 @@
 //! with -inf, gives NaN; otherwise an infinity gives that infinity; a finite input gives the
 //! exact mean rounded once to the result type, ties to even (sums never overflow).
 
+//!
+//! The public Rust API is this module's functions, [`Level`], [`exact::ExactSum`] and the C ABI
+//! in [`ffi`]. The layers below are the crate's own; the cargo feature `internals` makes them
+//! public for the crate's integration tests, benches and fuzz targets only.
+#![cfg_attr(not(feature = "internals"), deny(missing_docs))]
+
 pub mod exact;
 pub mod ffi;
+#[cfg(feature = "internals")]
+#[allow(missing_docs)]
 pub mod kernels;
+#[cfg(not(feature = "internals"))]
+pub(crate) mod kernels;
+#[cfg(feature = "internals")]
+#[allow(missing_docs)]
 pub mod parallel;
+#[cfg(not(feature = "internals"))]
+pub(crate) mod parallel;
+#[cfg(feature = "internals")]
+#[allow(missing_docs)]
 pub mod rounding;
+#[cfg(not(feature = "internals"))]
+pub(crate) mod rounding;
 
 use exact::ExactSum;
-use kernels::{Level, Order, Partial};
+pub use kernels::Level;
+use kernels::{Order, Partial};
 use rounding::{Format, Rounded, round_mean};
 
 /// The mean of `xs`, correctly rounded: the exact mean rounded once to the nearest f32, ties to

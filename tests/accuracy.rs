@@ -104,7 +104,8 @@ fn subnormals() {
 
 #[test]
 fn both_the_fast_path_and_the_exact_path_are_reached() {
-    use mean::kernels::{DoubleDouble, Partial, sum_f64};
+    use mean::kernels::{DoubleDouble, Level, Order, Partial, sum_f64_at};
+    let sum_f64 = |xs: &[f64]| sum_f64_at(Level::selected(), xs, Order::Forward);
     use mean::rounding::{Format, Rounded, round_mean};
     // Ordinary data: the error bound is far from any rounding boundary.
     let ordinary = data_f64("normal", 10_000, 1);

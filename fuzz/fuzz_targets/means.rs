@@ -6,7 +6,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use mean::ffi;
-use mean::kernels::Level;
+use mean::Level;
 
 fn same(a: f64, b: f64) -> bool {
     a.to_bits() == b.to_bits() || (a.is_nan() && b.is_nan())

@@ -53,3 +53,16 @@ fn flag_reports_rounding(level: Level) -> bool {
     }
     portable::flag_reports_rounding()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_self_test_passes_on_a_real_cpu_at_every_level() {
+        // A CPU keeps the flag (valgrind does not: tests/python/test_safety.py runs there).
+        for level in Level::available() {
+            assert_eq!(flag_reports_rounding(level), mxcsr::AVAILABLE, "{level:?}");
+        }
+    }
+}

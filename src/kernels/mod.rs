@@ -34,23 +34,7 @@ impl DoubleDouble {
     /// The empty sum. (The sign of a zero mean is decided in the crate root, not here.)
     pub const ZERO: DoubleDouble = DoubleDouble { hi: 0.0, lo: 0.0 };
 
-    /// Adds `x`, keeping the rounding error of the high part (Knuth's TwoSum).
-    #[inline(always)]
-    pub fn add_f64(self, x: f64) -> DoubleDouble {
-        let (hi, err) = two_sum(self.hi, x);
-        DoubleDouble { hi, lo: self.lo + err }
-    }
-
-    /// Adds another double-double.
-    #[inline(always)]
-    #[allow(clippy::should_implement_trait)] // a named method reads better in folds
-    pub fn add(self, other: DoubleDouble) -> DoubleDouble {
-        let (hi, err) = two_sum(self.hi, other.hi);
-        let lo = err + self.lo + other.lo;
-        let (hi, lo) = fast_two_sum(hi, lo);
-        DoubleDouble { hi, lo }
-    }
-
+    /// Whether both parts are finite.
     pub fn is_finite(self) -> bool {
         self.hi.is_finite() && self.lo.is_finite()
     }
@@ -154,24 +138,22 @@ pub fn two_sum(a: f64, b: f64) -> (f64, f64) {
     (s, (a - a_virtual) + (b - b_virtual))
 }
 
-/// TwoSum for `|a| >= |b|` (or a == 0), in three operations.
-#[inline(always)]
-fn fast_two_sum(a: f64, b: f64) -> (f64, f64) {
-    let s = a + b;
-    (s, b - (s - a))
-}
-
 /// An instruction-set level, lowest first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 #[repr(u8)]
 pub enum Level {
+    /// Portable scalar code (every target).
     Scalar = 1,
+    /// SSE2: two f64 lanes (every x86_64).
     Sse2 = 2,
+    /// AVX2 with FMA: four f64 lanes.
     Avx2 = 3,
+    /// AVX-512 F and DQ: eight f64 lanes, and the exact exponent-window kernels.
     Avx512 = 4,
 }
 
 impl Level {
+    /// Every level, lowest first.
     pub const ALL: [Level; 4] = [Level::Scalar, Level::Sse2, Level::Avx2, Level::Avx512];
 
     /// The name `NPMEAN_SIMD` takes and `mean_simd_level` reports.
@@ -194,6 +176,7 @@ impl Level {
         }
     }
 
+    /// The level a name (as `NPMEAN_SIMD` takes it, any case) names.
     pub fn from_name(name: &str) -> Option<Level> {
         Level::ALL.into_iter().find(|level| level.name().eq_ignore_ascii_case(name.trim()))
     }
@@ -254,19 +237,8 @@ fn select() -> Level {
     level
 }
 
-/// Sum of f32 values, each converted to f64 exactly; plain f64 lane sums folded into a
-/// double-double every few hundred adds. Uses the selected level.
-pub fn sum_f32(xs: &[f32]) -> Partial {
-    sum_f32_at(Level::selected(), xs, Order::Forward)
-}
-
-/// Sum of f64 values in double-double. Uses the selected level.
-pub fn sum_f64(xs: &[f64]) -> Partial {
-    sum_f64_at(Level::selected(), xs, Order::Forward)
-}
-
-/// [`sum_f32`] at a given level, blocks in a given order; a level this CPU lacks runs the
-/// portable kernel (which has no blocks, and reads in order).
+/// Sum of f32 values, each converted to f64 exactly, at a given level, blocks in a given order;
+/// a level this CPU lacks runs the portable kernel (which has no blocks, and reads in order).
 pub fn sum_f32_at(level: Level, xs: &[f32], order: Order) -> Partial {
     #[cfg(target_arch = "x86_64")]
     if level.is_available() {
@@ -303,8 +275,8 @@ pub fn sum_f32_split_at(level: Level, xs: &[f32], order: Order) -> (Partial, Opt
     (sum_f32_at(level, xs, order), None)
 }
 
-/// [`sum_f64`] at a given level, blocks in a given order; a level this CPU lacks runs the
-/// portable kernel (which has no blocks, and reads in order).
+/// Sum of f64 values in double-double at a given level, blocks in a given order; a level this
+/// CPU lacks runs the portable kernel (which has no blocks, and reads in order).
 pub fn sum_f64_at(level: Level, xs: &[f64], order: Order) -> Partial {
     #[cfg(target_arch = "x86_64")]
     if level.is_available() {
