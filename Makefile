@@ -82,12 +82,8 @@ test-install: venv
 	  m = npmean.mean(np.ones(10**7, np.float32)); assert m == 1.0, m; \
 	  print('pip install . ok:', path)"
 
-# The benchmark's read probe is not in the production library: a build of its own.
-BENCH_LIB := target/bench/release/libmean.so
-
-bench: venv
-	cargo build --release --features bench-probe --target-dir target/bench
-	NPMEAN_LIBRARY=$(BENCH_LIB) $(VPY) examples/bench.py
+bench: build venv
+	$(VPY) examples/bench.py
 	cargo bench --bench levels
 
 # An sdist built in a clean directory, installed into a throwaway venv, used from another

@@ -47,13 +47,35 @@ def classic_library() -> ctypes.CDLL:
     return lib
 
 
+def read_limit_library() -> ctypes.CDLL:
+    """examples/read_limit.c: plain passes that only load, convert and add (no kernel code)."""
+    out = ROOT / "build" / "libreadlimit.so"
+    source = ROOT / "examples" / "read_limit.c"
+    if not out.exists() or out.stat().st_mtime < source.stat().st_mtime:
+        out.parent.mkdir(exist_ok=True)
+        subprocess.run(["cc", "-O3", "-shared", "-fPIC", "-pthread", "-o", str(out), str(source)], check=True)
+    lib = ctypes.CDLL(str(out))
+    lib.read_limit.restype = ctypes.c_double
+    lib.read_limit.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_size_t, ctypes.c_size_t, ctypes.c_int]
+    lib.read_limit_passes.restype = ctypes.c_int
+    lib.read_limit_name.restype = ctypes.c_char_p
+    lib.read_limit_name.argtypes = [ctypes.c_int]
+    return lib
+
+
+# Contender names of the plain passes: "limit <threads> <pass>"; collapsed after measuring into
+# "read limit (1 thread)" and "read limit (N threads)", the fastest pass of each (the N-thread
+# limit is the fastest with up to N threads: one thread wins on small arrays).
+LIMIT_PREFIX = "limit "
+
+
 def mean_one_thread(a):
     """npmean.mean(a, threads=1). A function, not functools.partial: partial's keyword handling
     costs ~110 ns more per call (measured), which a caller writing mean(a, threads=1) does not pay."""
     return npmean.mean(a, threads=1)
 
 
-def contenders(dtype, classic, lib):
+def contenders(dtype, classic, limits):
     """name -> function of the array, for one dtype. The native baselines get the data pointer
     the way npmean does, so that every contender pays the same small-array overhead."""
     all_threads = os.cpu_count() or 1
@@ -65,11 +87,28 @@ def contenders(dtype, classic, lib):
     }
     if dtype == np.float32:
         found["classic float loop"] = lambda a: classic.classic_mean_f32(pointer(a), a.size)
-        found["read limit (1 thread)"] = lambda a: lib.mean_bench_read_f32(pointer(a), a.size, 1)
-        found[f"read limit ({all_threads} threads)"] = lambda a: lib.mean_bench_read_f32(pointer(a), a.size, all_threads)
     else:
         found["classic double loop"] = lambda a: classic.classic_mean_f64(pointer(a), a.size)
+    size = np.dtype(dtype).itemsize
+    for threads in sorted({1, all_threads}):
+        for k in range(limits.read_limit_passes()):
+            found[f"{LIMIT_PREFIX}{threads} {k}"] = (
+                lambda a, k=k, t=threads: limits.read_limit(k, size, pointer(a), a.size, t))
     return found
+
+
+def collapse_limits(medians: dict, limits, all_threads: int) -> tuple[dict, dict]:
+    """The plain passes' medians replaced by the two read limits; also which pass won each."""
+    out = {k: v for k, v in medians.items() if not k.startswith(LIMIT_PREFIX)}
+    winners = {}
+    passes = {k[len(LIMIT_PREFIX):]: v for k, v in medians.items() if k.startswith(LIMIT_PREFIX)}
+    groups = {"read limit (1 thread)": ["1"], f"read limit ({all_threads} threads)": ["1", str(all_threads)]}
+    for label, thread_counts in groups.items():
+        best = min((v, key) for key, v in passes.items() if key.split()[0] in thread_counts)
+        out[label] = best[0]
+        threads, k = best[1].split()
+        winners[label] = f"{limits.read_limit_name(int(k)).decode()}, {threads} thread{'s' * (threads != '1')}"
+    return out, winners
 
 
 def time_batch(fn, a, number: int) -> float:
@@ -103,21 +142,31 @@ def main() -> None:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
 
-    lib, classic = npmean.library(), classic_library()
+    classic, limits = classic_library(), read_limit_library()
     rng = np.random.default_rng(0)
     lines = [
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, {cpu_name()}; numpy {np.__version__}; "
-        f"npmean SIMD level {npmean.simd_level()}; median of {args.rounds} interleaved rounds.",
+        f"npmean SIMD level {npmean.simd_level()}, software prefetch {prefetch_state()}; "
+        f"median of {args.rounds} interleaved rounds.",
+        "",
+        "Read limit: the fastest of plain passes that only load, convert (float32) and add —"
+        " 128-, 256- and 512-bit loads, each with and without software prefetch"
+        " (examples/read_limit.c) — on one thread, and on up to all threads.",
         "",
     ]
     curves, table = {}, {}
+    all_threads = os.cpu_count() or 1
+    winners_by_row = {}
     for dtype in (np.float32, np.float64):
-        fns = contenders(dtype, classic, lib)
+        fns = contenders(dtype, classic, limits)
+        shown = [k for k in fns if not k.startswith(LIMIT_PREFIX)]
+        shown += ["read limit (1 thread)", f"read limit ({all_threads} threads)"]
         lines += [f"### {np.dtype(dtype).name}", "",
-                  "| n | " + " | ".join(fns) + " |", "|---:|" + "---:|" * len(fns)]
+                  "| n | " + " | ".join(shown) + " |", "|---:|" + "---:|" * len(shown)]
         for n in sizes:
             a = rng.standard_normal(n).astype(dtype)
-            medians = measure(fns, a, args.rounds)
+            medians, winners = collapse_limits(measure(fns, a, args.rounds), limits, all_threads)
+            winners_by_row[(np.dtype(dtype).name, n)] = winners
             table[(np.dtype(dtype).name, n)] = medians
             base = medians["numpy.mean"]
             cells = []
@@ -131,6 +180,8 @@ def main() -> None:
             del a
         lines.append("")
     lines.append("Each cell: median time per call, throughput, and numpy.mean's time / this time.")
+    lines += ["", "Fastest plain pass per row (the read limit): " + "; ".join(
+        f"{d} {n:,}: {' / '.join(w.values())}" for (d, n), w in winners_by_row.items() if n >= 100_000)]
     lines += ["", *floors(table, os.cpu_count() or 1)]
     lines += ["", *exact_path(args.rounds)]
     (out / "results.md").write_text("\n".join(lines) + "\n")
@@ -140,7 +191,7 @@ def main() -> None:
 
 
 def floors(table, all_threads: int) -> list[str]:
-    """The performance issue's floors, read off this run's medians (sizes not run are skipped)."""
+    """The performance issues' floors, read off this run's medians (sizes not run are skipped)."""
     one, every = "npmean.mean (1 thread)", f"npmean.mean (default: {all_threads} threads)"
     read_one, read_all = "read limit (1 thread)", f"read limit ({all_threads} threads)"
 
@@ -148,8 +199,8 @@ def floors(table, all_threads: int) -> list[str]:
         row = table[(dtype, n)]
         return row["numpy.mean"] / row[name]
 
-    def of_limit(n, name, limit):
-        row = table[("float32", n)]
+    def of_limit(dtype, n, name, limit):
+        row = table[(dtype, n)]
         return row[limit] / row[name]
 
     checks = [
@@ -159,17 +210,20 @@ def floors(table, all_threads: int) -> list[str]:
          lambda: speedup("float32", 100_000, one), ">= 4.0"),
         ("float64, n = 10^5, one thread: speed-up", ("float64", 100_000),
          lambda: speedup("float64", 100_000, one), ">= 2.5"),
-        ("float32, n = 10^8, one thread: speed-up", ("float32", 100_000_000),
-         lambda: speedup("float32", 100_000_000, one), ">= 1.7"),
-        ("float32, n = 10^8, one thread: fraction of the read limit", ("float32", 100_000_000),
-         lambda: of_limit(100_000_000, one, read_one), ">= 0.9"),
-        ("float32, n = 10^8, all threads: speed-up", ("float32", 100_000_000),
-         lambda: speedup("float32", 100_000_000, every), ">= 2.3"),
-        ("float32, n = 10^8, all threads: fraction of the read limit", ("float32", 100_000_000),
-         lambda: of_limit(100_000_000, every, read_all), ">= 0.85"),
-        ("float64, n = 5*10^7, all threads: speed-up", ("float64", 50_000_000),
-         lambda: speedup("float64", 50_000_000, every), ">= 2.3"),
     ]
+    for dtype in ("float32", "float64"):
+        checks.append((f"{dtype}, n = 10^5, one thread: fraction of the in-cache read limit", (dtype, 100_000),
+                       lambda d=dtype: of_limit(d, 100_000, one, read_one), ">= 0.85"))
+    for dtype in ("float32", "float64"):
+        for n, label in ((50_000_000, "5*10^7"), (100_000_000, "10^8")):
+            checks += [
+                (f"{dtype}, n = {label}, one thread: speed-up", (dtype, n),
+                 lambda d=dtype, n=n: speedup(d, n, one), ">= 1.0"),
+                (f"{dtype}, n = {label}, one thread: fraction of the read limit", (dtype, n),
+                 lambda d=dtype, n=n: of_limit(d, n, one, read_one), ">= 0.9"),
+                (f"{dtype}, n = {label}, all threads: fraction of the all-thread read limit", (dtype, n),
+                 lambda d=dtype, n=n: of_limit(d, n, every, read_all), ">= 0.9"),
+            ]
     out = ["### Floors (this run)", "", "| case | measured | floor | met |", "|---|---:|---:|---|"]
     for label, key, value, floor in checks:
         if key not in table:
@@ -221,13 +275,22 @@ def format_time(seconds: float) -> str:
 
 
 def cpu_name() -> str:
+    """The CPU's name, family and model (as lscpu shows them)."""
+    fields = {}
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
+            key, _, value = line.partition(":")
+            fields.setdefault(key.strip(), value.strip())
     except OSError:
         pass
-    return platform.processor() or "unknown CPU"
+    name = fields.get("model name") or platform.processor() or "unknown CPU"
+    if "cpu family" in fields:
+        name += f" (family {fields['cpu family']}, model {fields.get('model', '?')})"
+    return name
+
+
+def prefetch_state() -> str:
+    return "on" if npmean.library().mean_software_prefetch() else "off"
 
 
 def plot(curves, path: Path) -> None:

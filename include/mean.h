@@ -11,7 +11,8 @@
  * floating-point environment (rounding mode, flush-to-zero). Allocation: mean_acc_new and
  * mean_acc_deserialize allocate the handle they return; a *_threads call that starts threads
  * allocates them for the length of the call; the first call in a process reads NPMEAN_SIMD,
- * NPMEAN_NUM_THREADS and NPMEAN_CERTIFICATE from the environment once (std's getenv copies).
+ * NPMEAN_NUM_THREADS, NPMEAN_CERTIFICATE and NPMEAN_PREFETCH from the
+ * environment once (std's getenv copies).
  * Nothing else allocates.
  */
 #ifndef LIBMEAN_H
@@ -56,6 +57,10 @@ const char *mean_simd_best(void);
  * use found the flag reliable), 0 if it runs without (same means, slower on exact ties):
  * emulators such as valgrind, NPMEAN_CERTIFICATE=off, CPUs other than x86_64. */
 int mean_certificate_trusted(void);
+
+/* 1 if the kernels issue software prefetches on this host, 0 if not (decided once from the
+ * CPU: off on AMD Zen 4; NPMEAN_PREFETCH=on|off overrides). */
+int mean_software_prefetch(void);
 
 /* Each thread of a *_threads call gets at least this many bytes of input. */
 size_t mean_min_bytes_per_thread(void);

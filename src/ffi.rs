@@ -186,27 +186,18 @@ pub extern "C" fn mean_certificate_trusted() -> c_int {
     c_int::from(crate::kernels::certificate::trusted(Level::selected()))
 }
 
+/// `int mean_software_prefetch(void)`: 1 if the kernels issue software prefetches on this host,
+/// 0 if they leave it to the hardware (decided once from the CPU, or `NPMEAN_PREFETCH=on|off`).
+#[unsafe(no_mangle)]
+pub extern "C" fn mean_software_prefetch() -> c_int {
+    c_int::from(crate::kernels::host::software_prefetch())
+}
+
 /// `size_t mean_min_bytes_per_thread(void)`: the `*_threads` functions give each thread at
 /// least this many bytes of input, so smaller arrays run on fewer threads (or one).
 #[unsafe(no_mangle)]
 pub extern "C" fn mean_min_bytes_per_thread() -> size_t {
     crate::parallel::MIN_BYTES_PER_THREAD
-}
-
-/// `double mean_bench_read_f32(const float *a, size_t n, size_t threads)`: for the benchmark
-/// only (built with the cargo feature `bench-probe`, which `make bench` uses), not a mean: converts and adds the floats in plain f64 lanes (no accuracy work) on up to
-/// `threads` threads, to measure what the machine can read. NaN for bad arguments.
-///
-/// # Safety
-/// `a` must be NULL or point to `n` readable floats.
-#[cfg(feature = "bench-probe")]
-#[unsafe(no_mangle)]
-pub unsafe extern "C" fn mean_bench_read_f32(a: *const c_float, n: size_t, threads: size_t) -> c_double {
-    // SAFETY: the caller promises `a` points to `n` floats when it is not NULL.
-    match unsafe { as_slice(a, n) } {
-        Some(xs) => in_default_environment(|| crate::parallel::map_merge(xs, threads, crate::kernels::plain_sum_f32, |a, b| a + b)),
-        None => f64::NAN,
-    }
 }
 
 // --- The exact, mergeable accumulator ------------------------------------------------------

@@ -59,12 +59,7 @@ class Library:
         self.mean_simd_best = self._declare("mean_simd_best", ctypes.c_char_p)
         self.mean_certificate_trusted = self._declare("mean_certificate_trusted", ctypes.c_int)
         self.mean_min_bytes_per_thread = self._declare("mean_min_bytes_per_thread", ctypes.c_size_t)
-        # The benchmark's read probe exists only in a library built with `--features bench-probe`.
-        self.mean_bench_read_f32 = (
-            self._declare("mean_bench_read_f32", ctypes.c_double, pointer, size, size)
-            if hasattr(self.cdll, "mean_bench_read_f32")
-            else None
-        )
+        self.mean_software_prefetch = self._declare("mean_software_prefetch", ctypes.c_int)
         # The exact accumulator: handles are opaque pointers.
         handle, status = ctypes.c_void_p, ctypes.c_int
         self.mean_acc_new = self._declare("mean_acc_new", handle)

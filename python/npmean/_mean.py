@@ -55,7 +55,8 @@ def available_simd_levels() -> list[str]:
 
 def config() -> dict:
     """What npmean runs on: the library file and its ABI version, the SIMD level, whether the
-    inexact-flag certificate is trusted there, the default thread count's source."""
+    inexact-flag certificate is trusted there, whether the kernels prefetch, and the ``NPMEAN_*``
+    variables set."""
     lib = library()
     return {
         "npmean": _version(),
@@ -66,9 +67,12 @@ def config() -> dict:
         # False under emulators that do not keep the CPU's inexact flag (valgrind), with
         # NPMEAN_CERTIFICATE=off, and off x86_64: means are the same, exact ties slower.
         "certificate_trusted": lib.certificate_trusted(),
+        # Whether the kernels prefetch in software on this host (off on AMD Zen 4, measured).
+        "software_prefetch": bool(lib.mean_software_prefetch()),
         "NPMEAN_SIMD": os.environ.get(SIMD_ENV_VAR),
         "NPMEAN_NUM_THREADS": os.environ.get("NPMEAN_NUM_THREADS"),
         "NPMEAN_CERTIFICATE": os.environ.get("NPMEAN_CERTIFICATE"),
+        "NPMEAN_PREFETCH": os.environ.get("NPMEAN_PREFETCH"),
     }
 
 

@@ -6,7 +6,7 @@
 //! special case (loads are unaligned); the tail is copied into a zero-padded vector, so nothing
 //! is read past the end of the slice.
 
-use super::{Level, Order, Partial, certificate, mxcsr};
+use super::{Level, Order, Partial, certificate, host, mxcsr};
 
 /// A vector of `LANES` f64 values and the operations the kernels need.
 ///
@@ -82,18 +82,17 @@ pub(super) trait F64Lanes: Copy {
 /// Independent accumulator vectors.
 const ACCUMULATORS: usize = 8;
 
-/// Bytes ahead of the loads that the kernels ask the CPU to fetch. The hardware prefetcher
-/// alone keeps too few lines in flight from DRAM (measured on the dev machine, one thread:
-/// f64 kernel 35 -> 41-51 GB/s, f32 kernel 41-46 -> 45-60 GB/s).
+/// Bytes ahead of the loads that the kernels ask the CPU to fetch, on hosts where that helps
+/// (`host::software_prefetch`).
 const PREFETCH_BYTES: usize = 8192;
 
 /// Asks for the cache lines `PREFETCH_BYTES` after the start of `chunk` (one per 64 bytes of
-/// `chunk`). A prefetch never faults, so addresses past the end of the slice are harmless; the
-/// pointer is only computed, never read.
+/// `chunk`), if `enabled`. A prefetch never faults, so addresses past the end of the slice are
+/// harmless; the pointer is only computed, never read.
 #[inline(always)]
-fn prefetch_ahead<T>(chunk: &[T]) {
+fn prefetch_ahead<T>(chunk: &[T], enabled: bool) {
     #[cfg(target_arch = "x86_64")]
-    {
+    if enabled {
         use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
         let ahead = chunk.as_ptr().cast::<i8>().wrapping_add(PREFETCH_BYTES);
         for line in (0..size_of_val(chunk)).step_by(64) {
@@ -103,7 +102,7 @@ fn prefetch_ahead<T>(chunk: &[T]) {
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = chunk;
+    let _ = (chunk, enabled);
 }
 /// Iterations (one load per accumulator each) in a block of the f32 kernel: each lane adds at
 /// most `FOLD_EVERY + 1` values in plain f64 before the block's sums are certified and folded.
@@ -270,13 +269,14 @@ pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32], order: Order, mut exact_bl
         let one = opaque_one::<V>();
         let mut total = LaneSums::<V>::new();
         let certified = certificate::trusted(V::LEVEL);
+        let prefetch = host::software_prefetch();
         let mut redo = ExactAddBlocks::new(xs, certified);
         // After a block whose plain sums rounded, the next few go straight to exact adds: data
         // that keeps rounding (wide magnitudes) then wastes a plain pass on one block in 17.
         let mut exact_add_blocks_due = 0usize;
         for block in blocks(xs, block_len, order) {
             if certified && exact_add_blocks_due == 0 {
-                if let Some(sums) = certified_plain_block::<V>(block, one) {
+                if let Some(sums) = certified_plain_block::<V>(block, one, prefetch) {
                     for sum in sums {
                         total = total.add(sum, one);
                     }
@@ -337,7 +337,7 @@ pub(super) type ExactBlocks<'a> = Option<&'a mut dyn FnMut(&[f32])>;
 /// # Safety
 /// The CPU must have V's instruction set.
 #[inline(always)]
-unsafe fn certified_plain_block<V: F64Lanes>(block: &[f32], one: V) -> Option<[V; ACCUMULATORS + 1]> {
+unsafe fn certified_plain_block<V: F64Lanes>(block: &[f32], one: V, prefetch: bool) -> Option<[V; ACCUMULATORS + 1]> {
     let step = V::LANES * ACCUMULATORS;
     // The accumulators start from, and end in, memory the flag's asm blocks see (see `mxcsr`).
     let mut window = [0.0f64; 8 * (ACCUMULATORS + 1)];
@@ -348,7 +348,7 @@ unsafe fn certified_plain_block<V: F64Lanes>(block: &[f32], one: V) -> Option<[V
         let mut acc: [V; ACCUMULATORS + 1] = load_all(&window);
         let mut chunks = block.chunks_exact(step);
         for chunk in &mut chunks {
-            prefetch_ahead(chunk);
+            prefetch_ahead(chunk, prefetch);
             for k in 0..ACCUMULATORS {
                 // chunk has `step` = ACCUMULATORS * LANES elements.
                 let x = V::load_widened(&chunk[k * V::LANES..]);
@@ -459,13 +459,15 @@ struct ExactAddBlocks {
     /// Whether the inexact flag may certify error terms exact (see `certificate`): without it,
     /// every block is checked and its error terms count as rounded.
     certified: bool,
+    /// Whether to issue software prefetches (`host::software_prefetch`).
+    prefetch: bool,
 }
 
 impl ExactAddBlocks {
     /// Starts with a bound guessed from the first values of `xs`.
     fn new<T: Input + Into<f64>>(xs: &[T], certified: bool) -> Self {
         let bound = xs.iter().take(64).fold(0.0f64, |m, &x| m.max(x.into().abs()));
-        ExactAddBlocks { bound, error: 0.0, checked_blocks_due: 0, certified }
+        ExactAddBlocks { bound, error: 0.0, checked_blocks_due: 0, certified, prefetch: host::software_prefetch() }
     }
 
     /// Values in one block at level V.
@@ -486,7 +488,7 @@ impl ExactAddBlocks {
             let bias = bias_for(self.bound);
             if V::QUIET_ADD && self.certified && self.checked_blocks_due == 0 {
                 if let Some(bias) = bias
-                    && let BiasedBlock::Exact { sums, errors } = biased_block::<V, T, false>(block, bias, one)
+                    && let BiasedBlock::Exact { sums, errors } = biased_block::<V, T, false>(block, bias, one, self.prefetch)
                 {
                     return Some(fold_biased(total, sums, errors, one));
                 }
@@ -496,7 +498,7 @@ impl ExactAddBlocks {
             }
             self.checked_blocks_due = self.checked_blocks_due.saturating_sub(1);
             if let Some(bias) = bias
-                && let BiasedBlock::Checked { sums, errors, block_max, rounded } = biased_block::<V, T, true>(block, bias, one)
+                && let BiasedBlock::Checked { sums, errors, block_max, rounded } = biased_block::<V, T, true>(block, bias, one, self.prefetch)
             {
                 self.bound = block_max;
                 if block_max <= bias / (2 * F64_PER_LANE) as f64 {
@@ -577,7 +579,7 @@ enum BiasedBlock<V> {
 /// # Safety
 /// The CPU must have V's instruction set.
 #[inline(always)]
-unsafe fn biased_block<V: F64Lanes, T: Input, const CHECKED: bool>(block: &[T], bias: f64, one: V) -> BiasedBlock<V> {
+unsafe fn biased_block<V: F64Lanes, T: Input, const CHECKED: bool>(block: &[T], bias: f64, one: V, prefetch: bool) -> BiasedBlock<V> {
     let step = V::LANES * DD_ACCUMULATORS;
     // The error terms and sums start from, and end in, memory the flag's asm blocks see (see
     // `mxcsr`): error terms first (0.0), then sums (the bias; unchecked blocks leave their
@@ -596,7 +598,7 @@ unsafe fn biased_block<V: F64Lanes, T: Input, const CHECKED: bool>(block: &[T], 
         let mut maxima = [V::zero(); DD_ACCUMULATORS / 2];
         let mut chunks = block.chunks_exact(step);
         for chunk in &mut chunks {
-            prefetch_ahead(chunk);
+            prefetch_ahead(chunk, prefetch);
             for k in 0..DD_ACCUMULATORS {
                 // chunk has `step` = DD_ACCUMULATORS * LANES elements.
                 let x = T::load(&chunk[k * V::LANES..]);
@@ -717,9 +719,10 @@ pub(super) unsafe fn plain_sum_f32<V: F64Lanes>(xs: &[f32]) -> f64 {
     unsafe {
         let one = opaque_one::<V>();
         let mut acc = [V::zero(); ACCUMULATORS];
+        let prefetch = host::software_prefetch();
         let mut chunks = xs.chunks_exact(step);
         for chunk in &mut chunks {
-            prefetch_ahead(chunk);
+            prefetch_ahead(chunk, prefetch);
             for (k, a) in acc.iter_mut().enumerate() {
                 *a = a.add_on_fma(V::load_widened(&chunk[k * V::LANES..]), one);
             }

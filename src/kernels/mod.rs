@@ -7,6 +7,7 @@
 //! - `mxcsr`: the certificate (x86's sticky inexact flag, read around a block of adds), and
 //!   the default floating-point environment for callers from C.
 //! - `certificate`: whether that flag may be trusted at each level (a self-test on first use).
+//! - `host`: tuning decided per CPU (software prefetch).
 //! - `x86_64`: that algorithm instantiated for SSE2, AVX2 and AVX-512, and the AVX-512 exact
 //!   kernels (exponent windows) of the exact path.
 //!
@@ -16,6 +17,7 @@
 
 pub mod certificate;
 mod generic;
+pub mod host;
 pub(crate) mod mxcsr;
 pub mod portable;
 #[cfg(target_arch = "x86_64")]

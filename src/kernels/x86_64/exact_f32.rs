@@ -134,10 +134,12 @@ unsafe fn window_pass<const K: usize>(body: &[f32], targets: [u32; K], track_see
     let mut even = [[zero; 2]; K];
     let mut odd = [[zero; 2]; K];
     let mut seen = _mm512_setzero_si512();
+    let prefetch = track_seen && crate::kernels::host::software_prefetch();
     let mut pairs = body.chunks_exact(32);
     for pair in &mut pairs {
-        if track_seen {
-            // The first pass reads from memory: fetch ahead, as the fast kernels do.
+        if prefetch {
+            // The first pass reads from memory: fetch ahead, as the fast kernels do (on hosts
+            // where that helps, `host::software_prefetch`).
             _mm_prefetch::<_MM_HINT_T0>(pair.as_ptr().cast::<i8>().wrapping_add(8192));
             _mm_prefetch::<_MM_HINT_T0>(pair.as_ptr().cast::<i8>().wrapping_add(8192 + 64));
         }

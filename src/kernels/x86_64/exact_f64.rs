@@ -168,9 +168,11 @@ unsafe fn window_pass<const K: usize>(sum: &mut ExactSum, body: &[f64], targets:
     let mut acc = [[_mm512_setzero_pd(); 2]; K];
     let mut seen = [_mm512_setzero_si512(); 2];
     let mut specials: u8 = 0;
+    // The checking pass reads from memory: fetch ahead where that helps (`host`).
+    let prefetch = check && crate::kernels::host::software_prefetch();
     for v in body.chunks_exact(8) {
         // SAFETY: `v` holds 8 doubles; AVX-512F and DQ are enabled here.
-        unsafe { add_vector::<K>(&mut acc, v, &target, check, &mut seen, &mut specials) };
+        unsafe { add_vector::<K>(&mut acc, v, &target, check, prefetch, &mut seen, &mut specials) };
     }
     if specials != 0 {
         return Elsewhere::Special;
@@ -212,6 +214,7 @@ unsafe fn add_vector<const K: usize>(
     v: &[f64],
     target: &[__m512i; K],
     check: bool,
+    prefetch: bool,
     seen: &mut [__m512i; 2],
     specials: &mut u8,
 ) {
@@ -224,8 +227,10 @@ unsafe fn add_vector<const K: usize>(
         acc[k][0] = _mm512_mask_add_pd(acc[k][0], high_mask, acc[k][0], high);
         acc[k][1] = _mm512_mask_add_pd(acc[k][1], low_mask, acc[k][1], low);
     }
-    if check {
+    if prefetch {
         _mm_prefetch::<_MM_HINT_T0>(v.as_ptr().cast::<i8>().wrapping_add(8192));
+    }
+    if check {
         *specials |= special_lanes(high);
         mark_windows(seen, high, high_window);
         mark_windows(seen, low, low_window);
