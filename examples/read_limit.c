@@ -32,14 +32,17 @@ typedef double (*pass_fn)(const void *, size_t);
         const float *a = p;                                                                       \
         vec acc[8];                                                                               \
         for (int k = 0; k < 8; k++) acc[k] = zero;                                                \
+        double head = 0;                                                                          \
         size_t step = 8 * lanes64, i = 0;                                                         \
+        /* From the first 64-byte boundary on, no load straddles two cache lines. */              \
+        for (; i < n && ((uintptr_t)(a + i) & 63) != 0; i++) head += a[i];                        \
         for (; i + step <= n; i += step) {                                                        \
             if (PF)                                                                               \
                 for (size_t b = 0; b < step * 4; b += 64)                                         \
                     _mm_prefetch((const char *)(a + i) + PREFETCH_AHEAD + b, _MM_HINT_T0);        \
             UNROLL8(acc[k] = add(acc[k], load_f32(a + i + k * lanes64)));                         \
         }                                                                                         \
-        double s = 0;                                                                             \
+        double s = head;                                                                          \
         for (int k = 0; k < 8; k++) s += reduce(acc[k]);                                          \
         for (; i < n; i++) s += a[i];                                                             \
         return s;                                                                                 \
@@ -48,14 +51,17 @@ typedef double (*pass_fn)(const void *, size_t);
         const double *a = p;                                                                      \
         vec acc[8];                                                                               \
         for (int k = 0; k < 8; k++) acc[k] = zero;                                                \
+        double head = 0;                                                                          \
         size_t step = 8 * lanes64, i = 0;                                                         \
+        /* From the first 64-byte boundary on, no load straddles two cache lines. */              \
+        for (; i < n && ((uintptr_t)(a + i) & 63) != 0; i++) head += a[i];                        \
         for (; i + step <= n; i += step) {                                                        \
             if (PF)                                                                               \
                 for (size_t b = 0; b < step * 8; b += 64)                                         \
                     _mm_prefetch((const char *)(a + i) + PREFETCH_AHEAD + b, _MM_HINT_T0);        \
             UNROLL8(acc[k] = add(acc[k], load_f64(a + i + k * lanes64)));                         \
         }                                                                                         \
-        double s = 0;                                                                             \
+        double s = head;                                                                          \
         for (int k = 0; k < 8; k++) s += reduce(acc[k]);                                          \
         for (; i < n; i++) s += a[i];                                                             \
         return s;                                                                                 \
