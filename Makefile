@@ -41,7 +41,8 @@ demo: build venv examples/c_caller
 	$(VPY) examples/demo.py
 	./examples/c_caller
 
-test: test-rust test-python test-c test-install test-dist test-fuzz
+# pytest last: its closing line is the run's.
+test: test-rust test-c test-fuzz test-install test-dist test-python
 
 test-rust:
 	cargo test
@@ -110,9 +111,15 @@ NIGHTLY := $(shell rustup toolchain list 2>/dev/null | grep -q '^nightly' && ech
 fuzz-tools:
 	@command -v cargo-fuzz > /dev/null || cargo install --locked cargo-fuzz
 
+# Each target's output goes to build/fuzz-TARGET.log; its last line (runs, seconds) is shown,
+# and on a finding the log's end, with the input that failed (under fuzz/artifacts/).
 fuzz: fuzz-tools
+	mkdir -p build
 	for target in $(FUZZ_TARGETS); do \
-	  (cd fuzz && cargo +nightly fuzz run $$target -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096) || exit 1; \
+	  log=build/fuzz-$$target.log; \
+	  if (cd fuzz && cargo +nightly fuzz run $$target -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096) > $$log 2>&1; \
+	  then echo "fuzz $$target: $$(tail -n 1 $$log), no finding"; \
+	  else tail -n 60 $$log; echo "fuzz $$target: FINDING (see $$log)"; exit 1; fi; \
 	done
 
 # A few seconds per target in `make test`, when nightly is there.
