@@ -25,11 +25,12 @@ typedef double (*pass_fn)(const void *, size_t);
         { enum { k = 6 }; stmt; } { enum { k = 7 }; stmt; }                                       \
     } while (0)
 
-/* 8 independent accumulators, as a kernel would; the tail (fewer than a vector group) scalar.
- * PF: prefetch the line PREFETCH_AHEAD bytes ahead of each 64 bytes read. */
-#define PASS(name, attr, vec, zero, load_f32, load_f64, add, lanes64, reduce, PF)                 \
-    __attribute__((target(attr))) static double name##_f32(const void *p, size_t n) {            \
-        const float *a = p;                                                                       \
+/* 8 independent accumulators, as a kernel would; the head (up to the first 64-byte boundary)
+ * and the tail (fewer than a vector group) scalar. PF: prefetch the line PREFETCH_AHEAD bytes
+ * ahead of each 64 bytes read. One pass over elements of type T, loaded by `load`. */
+#define ONE_PASS(fname, attr, vec, zero, T, load, add, lanes64, reduce, PF)                        \
+    __attribute__((target(attr))) static double fname(const void *p, size_t n) {                \
+        const T *a = p;                                                                           \
         vec acc[8];                                                                               \
         for (int k = 0; k < 8; k++) acc[k] = zero;                                                \
         double head = 0;                                                                          \
@@ -38,34 +39,20 @@ typedef double (*pass_fn)(const void *, size_t);
         for (; i < n && ((uintptr_t)(a + i) & 63) != 0; i++) head += a[i];                        \
         for (; i + step <= n; i += step) {                                                        \
             if (PF)                                                                               \
-                for (size_t b = 0; b < step * 4; b += 64)                                         \
+                for (size_t b = 0; b < step * sizeof(T); b += 64)                                 \
                     _mm_prefetch((const char *)(a + i) + PREFETCH_AHEAD + b, _MM_HINT_T0);        \
-            UNROLL8(acc[k] = add(acc[k], load_f32(a + i + k * lanes64)));                         \
-        }                                                                                         \
-        double s = head;                                                                          \
-        for (int k = 0; k < 8; k++) s += reduce(acc[k]);                                          \
-        for (; i < n; i++) s += a[i];                                                             \
-        return s;                                                                                 \
-    }                                                                                             \
-    __attribute__((target(attr))) static double name##_f64(const void *p, size_t n) {            \
-        const double *a = p;                                                                      \
-        vec acc[8];                                                                               \
-        for (int k = 0; k < 8; k++) acc[k] = zero;                                                \
-        double head = 0;                                                                          \
-        size_t step = 8 * lanes64, i = 0;                                                         \
-        /* From the first 64-byte boundary on, no load straddles two cache lines. */              \
-        for (; i < n && ((uintptr_t)(a + i) & 63) != 0; i++) head += a[i];                        \
-        for (; i + step <= n; i += step) {                                                        \
-            if (PF)                                                                               \
-                for (size_t b = 0; b < step * 8; b += 64)                                         \
-                    _mm_prefetch((const char *)(a + i) + PREFETCH_AHEAD + b, _MM_HINT_T0);        \
-            UNROLL8(acc[k] = add(acc[k], load_f64(a + i + k * lanes64)));                         \
+            UNROLL8(acc[k] = add(acc[k], load(a + i + k * lanes64)));                             \
         }                                                                                         \
         double s = head;                                                                          \
         for (int k = 0; k < 8; k++) s += reduce(acc[k]);                                          \
         for (; i < n; i++) s += a[i];                                                             \
         return s;                                                                                 \
     }
+
+/* A width's two passes: float32 converted to doubles, and float64. */
+#define PASS(name, attr, vec, zero, load_f32, load_f64, add, lanes64, reduce, PF)                 \
+    ONE_PASS(name##_f32, attr, vec, zero, float, load_f32, add, lanes64, reduce, PF)              \
+    ONE_PASS(name##_f64, attr, vec, zero, double, load_f64, add, lanes64, reduce, PF)
 
 __attribute__((target("sse2"))) static inline __m128d load2_f32(const float *a) {
     return _mm_cvtps_pd(_mm_castsi128_ps(_mm_loadl_epi64((const __m128i *)a)));
