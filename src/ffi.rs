@@ -10,12 +10,17 @@
 //!   computes runs with the default one (round to nearest, no flush-to-zero or
 //!   denormals-are-zero) and gives the caller's back (see `kernels/mxcsr.rs`);
 //! - nothing allocates, except that a `*_threads` call which starts threads allocates their
-//!   handles (and the threads themselves) for the length of the call, and that
-//!   `mean_acc_new` and `mean_acc_deserialize` allocate the accumulator they return.
+//!   handles (and the threads themselves) for the length of the call, that `mean_acc_new`
+//!   and `mean_acc_deserialize` allocate the accumulator they return, and that the first call
+//!   in a process reads its environment variables once (`std::env::var` copies them);
+//! - the accumulator holds at most 2^64 - 1 values: adds and merges past that are refused
+//!   (-1), never saturated or wrapped; its bytes are versioned and checksummed (`exact.rs`).
 //!
 //! Thread counts: 0 means the default (`NPMEAN_NUM_THREADS`, else every CPU); a number caps
 //! the threads; arrays under 6 MiB per thread use fewer, down to one. The level of SIMD is the
-//! best the CPU has, unless `NPMEAN_SIMD` names a lower one.
+//! best the CPU has, unless `NPMEAN_SIMD` names a lower one. `NPMEAN_CERTIFICATE=off` and
+//! `NPMEAN_PREFETCH=on|off` override the certificate's self-test and the per-host prefetch
+//! choice ([`mean_certificate_trusted`], [`mean_software_prefetch`] report them).
 
 use std::ffi::c_char;
 

@@ -256,7 +256,7 @@ impl<V: F64Lanes> LaneSums<V> {
 /// one block in 2,500. So the certificate almost always holds, and the
 /// pass costs only what reading, converting and adding cost (no per-value bookkeeping: a
 /// running max or sum of squares costs 20-30% in cache, measured). Without the flag (not
-/// x86_64) every block takes the exact-add path.
+/// x86_64, or where its self-test failed: `certificate`) every block takes the exact-add path.
 ///
 /// # Safety
 /// The CPU must have V's instruction set.

@@ -49,8 +49,10 @@ fn amd_family_model() -> Option<(u32, u32)> {
     #[cfg(target_arch = "x86_64")]
     {
         use core::arch::x86_64::__cpuid;
-        // CPUID exists on every x86_64 CPU, with leaves 0 and 1 always.
-        let (vendor, signature) = (__cpuid(0), __cpuid(1));
+        // SAFETY: CPUID exists on every x86_64 CPU, with leaves 0 and 1 always. (Recent Rust
+        // declares `__cpuid` safe; the block keeps older compilers of rust-version happy.)
+        #[allow(unused_unsafe)]
+        let (vendor, signature) = unsafe { (__cpuid(0), __cpuid(1)) };
         let amd = (vendor.ebx, vendor.edx, vendor.ecx) == (0x6874_7541, 0x6974_6e65, 0x444d_4163); // "AuthenticAMD"
         let base_family = (signature.eax >> 8) & 0xf;
         let base_model = (signature.eax >> 4) & 0xf;
