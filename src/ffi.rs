@@ -14,7 +14,7 @@
 //!   and `mean_acc_deserialize` allocate the accumulator they return, and that the first call
 //!   in a process reads its environment variables once (`std::env::var` copies them);
 //! - the accumulator holds at most 2^64 - 1 values: adds and merges past that are refused
-//!   (-1), never saturated or wrapped; its bytes are versioned and checksummed (`exact.rs`).
+//!   (-1), never saturated or wrapped; its bytes are versioned and checksummed (`exact/mod.rs`).
 //!
 //! Thread counts: 0 means the default (`NPMEAN_NUM_THREADS`, else every CPU); a number caps
 //! the threads; arrays under 6 MiB per thread use fewer, down to one. The level of SIMD is the

@@ -372,6 +372,26 @@ fn exact_f64_sums_at_every_level_equal_the_scalar_exact_sum() {
     cases.push(special.clone());
     special[20] = f64::NAN;
     cases.push(special);
+    // Every exponent in every block (too many windows: such blocks, and the runs after them, go
+    // to the large superaccumulator), then ordinary blocks (back to windows), then wide again
+    // with specials, one exponent repeated past a chunk's room, and cancelling pairs: over 64
+    // blocks of each, so that the run of large-accumulator blocks ends and windows are tried
+    // again.
+    let every_exponent = |n: usize, seed: u64| -> Vec<f64> {
+        let mut rng = Rng::new(seed);
+        (0..n).map(|_| f64::from_bits(rng.next_u64() & !(0x7ff << 52) | (rng.next_u64() % 0x7ff) << 52)).collect()
+    };
+    let mut mixed = every_exponent(70 * block + 3, 40);
+    mixed.extend(data_f64("normal", 5 * block, 41));
+    let mut wide_special = every_exponent(3 * block, 42);
+    wide_special[block + 7] = f64::INFINITY;
+    mixed.extend(wide_special);
+    mixed.extend(vec![1.0 + f64::EPSILON; 5000]);
+    mixed.extend(every_exponent(block, 43).iter().flat_map(|&x| [x, -x]));
+    cases.push(mixed);
+    for offset in 1..4 {
+        cases.push(every_exponent(3 * block + offset, 50 + offset as u64));
+    }
     for level in levels() {
         for xs in &cases {
             let mut scalar = ExactSum::new();

@@ -345,5 +345,16 @@ pub fn add_exact_f64_at(level: Level, sum: &mut crate::exact::ExactSum, xs: &[f6
         unsafe { x86_64::exact_f64::add_f64s(sum, xs) };
         return;
     }
-    sum.add_f64s(xs);
+    if xs.len() < LARGE_ACCUMULATOR_FROM {
+        sum.add_f64s(xs);
+        return;
+    }
+    sum.count_values(xs.len() as u64);
+    let mut large = crate::exact::large::LargeAccumulator::new();
+    large.add_f64s(xs, sum);
+    large.finish(sum);
 }
+
+/// Values from which the large superaccumulator (`exact::large`) beats adding each value to
+/// the exact sum's digits: below, its table's setup and final sweep (4096 chunks) cost more.
+const LARGE_ACCUMULATOR_FROM: usize = 4096;

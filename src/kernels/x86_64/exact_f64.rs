@@ -22,6 +22,7 @@
 use core::arch::x86_64::*;
 
 use crate::exact::ExactSum;
+use crate::exact::large::LargeAccumulator;
 
 /// Values per block: 256 vectors of 8; 2048 halves of one window sum exactly (see above).
 const BLOCK: usize = 2048;
@@ -36,6 +37,11 @@ const TOP_WINDOW: i64 = 127;
 const MAX_WINDOWS_PER_PASS: usize = 8;
 /// A window number no half has: pads a pass.
 const NO_WINDOW: i64 = -1;
+/// A block whose windows take this many passes or more is cheaper in the large
+/// superaccumulator (`exact::large`: the same cost per value whatever the exponents); then so
+/// are the next `LARGE_RUN` blocks, before windows are tried again.
+const LARGE_FROM_PASSES: usize = 3;
+const LARGE_RUN: usize = 64;
 
 /// Adds every value of `xs` to `sum`, exactly.
 ///
@@ -48,7 +54,15 @@ pub(crate) unsafe fn add_f64s(sum: &mut ExactSum, xs: &[f64]) {
     // over the next block adds them and checks that nothing lies elsewhere (data rarely
     // changes much from block to block), so a block usually takes one pass.
     let mut guess = [NO_WINDOW; MAX_WINDOWS_PER_PASS];
+    // Blocks with values over too many windows go to the large superaccumulator instead.
+    let mut large: Option<LargeAccumulator> = None;
+    let mut large_blocks_due = 0usize;
     for block in xs.chunks(BLOCK) {
+        if large_blocks_due > 0 {
+            large_blocks_due -= 1;
+            large.get_or_insert_with(LargeAccumulator::new).add_f64s(block, sum);
+            continue;
+        }
         let vectors = block.chunks_exact(8);
         for &x in vectors.remainder() {
             sum.add_partial(x);
@@ -84,6 +98,11 @@ pub(crate) unsafe fn add_f64s(sum: &mut ExactSum, xs: &[f64]) {
             // SAFETY: AVX-512F and DQ are enabled here; body is a multiple of 8 long.
             unsafe { add_top_window(sum, body) };
         }
+        let left = present_windows(present).filter(|w| !guess.contains(w)).count();
+        if 1 + left.div_ceil(MAX_WINDOWS_PER_PASS) >= LARGE_FROM_PASSES {
+            // Too many windows (this block still takes them; the next ones will not).
+            large_blocks_due = LARGE_RUN;
+        }
         let mut rest = present_windows(present).filter(|w| !guess.contains(w)).peekable();
         while rest.peek().is_some() {
             let mut targets = [NO_WINDOW; MAX_WINDOWS_PER_PASS];
@@ -94,9 +113,14 @@ pub(crate) unsafe fn add_f64s(sum: &mut ExactSum, xs: &[f64]) {
             unsafe { add_pass(sum, body, &targets, false) };
         }
         guess = [NO_WINDOW; MAX_WINDOWS_PER_PASS];
-        for (slot, w) in guess.iter_mut().zip(present_windows(present)) {
-            *slot = w;
+        if large_blocks_due == 0 {
+            for (slot, w) in guess.iter_mut().zip(present_windows(present)) {
+                *slot = w;
+            }
         }
+    }
+    if let Some(mut large) = large {
+        large.finish(sum);
     }
 }
 

@@ -206,6 +206,24 @@ impl ExactSum {
         }
     }
 
+    /// Adds `±m * 2^(position - 1074)` exactly, without counting it: a sum of raw significands
+    /// kept elsewhere (`large`). `position <= 2046`, so the value lies below 2^1036.
+    #[inline]
+    pub(crate) fn add_integer(&mut self, m: u64, position: u32, negative: bool) {
+        debug_assert!(position <= 2046);
+        let index = (position / 32) as usize;
+        let shifted = u128::from(m) << (position % 32); // at most 95 bits: three pieces
+        let sign = -i64::from(negative);
+        for (k, digit) in self.digits[index..index + 3].iter_mut().enumerate() {
+            let piece = (shifted >> (32 * k)) as u64 & 0xffff_ffff;
+            *digit += (piece as i64 ^ sign) - sign;
+        }
+        self.adds_since_carry += 1;
+        if self.adds_since_carry == ADDS_PER_CARRY {
+            self.propagate_carries();
+        }
+    }
+
     fn record(&mut self, specials: &Specials) {
         self.nan |= specials.nan;
         self.pos_inf |= specials.pos_inf;
@@ -536,6 +554,8 @@ fn pow2(exp: i32) -> f64 {
         f64::from_bits(((exp + 1023) as u64) << 52)
     }
 }
+
+pub(crate) mod large;
 
 #[cfg(test)]
 mod tests {
