@@ -106,6 +106,9 @@ test-dist: venv
 # Fuzzing needs a nightly toolchain and cargo-fuzz (installed here from crates.io if missing).
 FUZZ_SECONDS ?= 600
 FUZZ_TARGETS := means accumulator_bytes
+# Inputs up to 128 KiB: 16,384 doubles, enough for whole kernel blocks and the runs of blocks
+# the exact path sends to the large superaccumulator.
+FUZZ_MAX_LEN ?= 131072
 NIGHTLY := $(shell rustup toolchain list 2>/dev/null | grep -q '^nightly' && echo yes)
 
 fuzz-tools:
@@ -117,7 +120,7 @@ fuzz: fuzz-tools
 	mkdir -p build
 	for target in $(FUZZ_TARGETS); do \
 	  log=build/fuzz-$$target.log; \
-	  if (cd fuzz && cargo +nightly fuzz run $$target -- -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=4096) > $$log 2>&1; \
+	  if (cd fuzz && cargo +nightly fuzz run $$target -- -max_total_time=$(FUZZ_SECONDS) -max_len=$(FUZZ_MAX_LEN) -rss_limit_mb=4096) > $$log 2>&1; \
 	  then echo "fuzz $$target: $$(tail -n 1 $$log), no finding"; \
 	  else tail -n 60 $$log; echo "fuzz $$target: FINDING (see $$log)"; exit 1; fi; \
 	done

@@ -197,3 +197,39 @@ fn ordinary_data_does_not_take_the_exact_path() {
         }
     }
 }
+
+#[test]
+fn float32_data_that_no_block_can_certify_takes_one_pass_at_avx512() {
+    // Values 2^50..2^100 that cancel, among values near 1: every block's plain f64 sums round,
+    // so with AVX-512 every block is summed exactly in the first pass. The head before the
+    // first 64-byte boundary goes to the exact sum too, so the whole sum is known exactly and
+    // no second pass is needed (folded into the double-double, its adds could round, and the
+    // mean then took a second, exact pass over everything).
+    use mean::kernels::Level;
+    if !Level::Avx512.is_available() {
+        return;
+    }
+    let mut rng = Rng::new(90);
+    let n = 200_016;
+    let mut xs: Vec<f32> = (0..n)
+        .map(|i| match i % 4 {
+            0 | 1 => (2f64.powf(50.0 + 50.0 * rng.unit()) * 1.000_001) as f32,
+            _ => (rng.normal() * 0.7) as f32,
+        })
+        .collect();
+    for i in (0..n).step_by(4) {
+        xs[i + 1] = -xs[i];
+    }
+    for i in (1..n).rev() {
+        xs.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize); // the order of the data sets
+    }
+    // The whole set (its big values cancel exactly: the mean is that of the small ones) at
+    // every start modulo 64 bytes, so every head length from 0 to 15 values.
+    let mut buffer = vec![0f32; n + 16];
+    for offset in 0..16 {
+        buffer[offset..offset + n].copy_from_slice(&xs);
+        let part = &buffer[offset..offset + n];
+        assert!(!mean::takes_exact_path_f32(part, Level::Avx512), "offset {offset}");
+        assert_eq!(mean::mean_f32_using(part, 1, Level::Avx512), exact_mean_f32(part), "offset {offset}");
+    }
+}

@@ -274,6 +274,7 @@ pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32], order: Order, mut exact_bl
         // After a block whose plain sums rounded, the next few go straight to exact adds: data
         // that keeps rounding (wide magnitudes) then wastes a plain pass on one block in 17.
         let mut exact_add_blocks_due = 0usize;
+        let mut sent_exact = false;
         for block in blocks(xs, block_len, order) {
             if certified && exact_add_blocks_due == 0 {
                 if let Some(sums) = certified_plain_block::<V>(block, one, prefetch) {
@@ -287,6 +288,7 @@ pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32], order: Order, mut exact_bl
             exact_add_blocks_due = exact_add_blocks_due.saturating_sub(1);
             if let Some(add_exactly) = exact_blocks.as_deref_mut() {
                 add_exactly(block);
+                sent_exact = true;
                 continue;
             }
             for part in block.chunks(ExactAddBlocks::len::<V>()) {
@@ -296,7 +298,18 @@ pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32], order: Order, mut exact_bl
                 }
             }
         }
-        head.iter().fold(total.finish(redo.error), |t, &x| t.add_f64(f64::from(x)))
+        let total = total.finish(redo.error);
+        // Once blocks went to the exact accumulator, the head goes there too: folded into the
+        // double-double its adds could round, and a nonzero bound would then cost a second,
+        // exact pass over everything (data whose every block fails the certificate).
+        if let Some(add_exactly) = exact_blocks.as_deref_mut()
+            && sent_exact
+            && !head.is_empty()
+        {
+            add_exactly(head);
+            return total;
+        }
+        head.iter().fold(total, |t, &x| t.add_f64(f64::from(x)))
     }
 }
 
