@@ -302,7 +302,7 @@ pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32], order: Order, mut exact_bl
         // Once blocks went to the exact accumulator, the head goes there too: folded into the
         // double-double its adds could round, and a nonzero bound would then cost a second,
         // exact pass over everything (data whose every block fails the certificate).
-        if let Some(add_exactly) = exact_blocks.as_deref_mut()
+        if let Some(add_exactly) = exact_blocks
             && sent_exact
             && !head.is_empty()
         {
