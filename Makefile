@@ -84,6 +84,7 @@ test-install: venv
 	  print('pip install . ok:', path)"
 
 bench: build venv
+	$(VPY) -m pip install --quiet -r requirements-bench.txt
 	$(VPY) examples/bench.py
 	cargo bench --bench levels
 

@@ -184,6 +184,7 @@ def main() -> None:
         f"{d} {n:,}: {' / '.join(w.values())}" for (d, n), w in winners_by_row.items() if n >= 100_000)]
     lines += ["", *floors(table, os.cpu_count() or 1)]
     lines += ["", *exact_path(args.rounds)]
+    lines += ["", *exact_peers(args.rounds)]
     (out / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     plot(curves, out / "gbps.png")
@@ -263,6 +264,56 @@ def exact_path(rounds: int) -> list[str]:
             ratio = medians["numpy.mean"] / medians["npmean"]
             out.append(f"| {label} | {format_time(medians['numpy.mean'])} | {format_time(medians['npmean'])} "
                        f"| {ratio:.2f}× | >= {floor} | {'yes' if ratio >= floor else 'no'} |")
+            print(out[-1], flush=True)
+    return out
+
+
+def exact_peers(rounds: int) -> list[str]:
+    """The exact path against exact-sum packages, ns per value, one thread: the `xsum` package
+    (Neal's large superaccumulator, then its exact division by n) and `uniaccurate.exact_sum / n`
+    (a sum rounded once, then a division: not a correctly rounded mean, shown for speed). Data
+    sets of the exact-path issue; "same bits" compares npmean.mean with xsum's mean."""
+    try:
+        import uniaccurate
+        import xsum
+    except ImportError:
+        return ["(xsum / uniaccurate not installed: pip install -r requirements-bench.txt)"]
+    n = int(os.environ.get("NPMEAN_BENCH_EXACT_N", 10**7))
+    rng = np.random.default_rng(11)
+
+    def cancelling(lo, hi, dtype=np.float64):
+        big = 10.0 ** rng.uniform(lo, hi, n // 4) * rng.choice([-1.0, 1.0], n // 4)
+        values = np.concatenate([big, -big, rng.standard_normal(n - 2 * (n // 4))])
+        rng.shuffle(values)
+        return values.astype(dtype)
+
+    def xsum_mean(a):
+        acc = xsum.xsum_large_accumulator()
+        xsum.xsum_add(acc, a)
+        return xsum.xsum_large_div_int(acc, a.size)
+
+    cases = [
+        ("float64 uniform [0, 1)", rng.random(n)),
+        ("float64 ±10^150…10^300 cancelling, plus normal", cancelling(150, 300)),
+        ("float64 ±10^8…10^16 cancelling, plus normal", cancelling(8, 16)),
+        ("float64 normal × 10^(−300…300)", rng.standard_normal(n) * 10.0 ** rng.uniform(-300, 300, n)),
+        ("float64 normal × 2^k, k over the whole range", rng.standard_normal(n) * np.exp2(rng.integers(-1070, 1020, n).astype(float))),
+        ("float32 ±10^15…10^30 cancelling, plus normal", cancelling(15, 30, np.float32)),
+    ]
+    out = [f"### Exact path against exact sums (one thread, n = {n:,}, ns per value)", "",
+           "| data | numpy.mean | npmean.mean | xsum large + division | uniaccurate.exact_sum / n |"
+           " npmean vs numpy.mean | npmean vs xsum | same bits as xsum |", "|---|---:|---:|---:|---:|---:|---:|---|"]
+    with np.errstate(over="ignore", invalid="ignore"):
+        for label, a in cases:
+            fns = {"numpy": np.mean, "npmean": mean_one_thread}
+            if a.dtype == np.float64:
+                fns["xsum"] = xsum_mean
+                fns["uniaccurate"] = lambda a: uniaccurate.exact_sum(a) / a.size
+            ns = {k: v / a.size * 1e9 for k, v in measure(fns, a, max(3, rounds // 2)).items()}
+            cells = [f"{ns[k]:.2f}" if k in ns else "—" for k in ("numpy", "npmean", "xsum", "uniaccurate")]
+            vs_xsum = f"{ns['xsum'] / ns['npmean']:.2f}×" if "xsum" in ns else "—"
+            same = str(float(npmean.mean(a)) == xsum_mean(a)) if "xsum" in ns else "—"
+            out.append(f"| {label} | " + " | ".join(cells) + f" | {ns['numpy'] / ns['npmean']:.2f}× | {vs_xsum} | {same} |")
             print(out[-1], flush=True)
     return out
 
