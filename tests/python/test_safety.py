@@ -18,7 +18,6 @@ import pytest
 
 import npmean
 from conftest import ROOT
-from exact import exact_mean
 
 # --- The accumulator's count limit ------------------------------------------------------------
 
