@@ -62,8 +62,7 @@ impl LargeAccumulator {
                 continue;
             }
             for k in 0..4 {
-                self.room[index[k]] -= 1;
-                self.chunks[index[k]] += (bits[k] & FRACTION) | 1 << 52;
+                self.deposit(index[k], bits[k]);
             }
         }
         for &x in quads.remainder() {
@@ -78,12 +77,17 @@ impl LargeAccumulator {
     fn add(&mut self, x: f64, sum: &mut ExactSum) {
         let bits = x.to_bits();
         let i = (bits >> 52) as usize & (CHUNKS - 1);
-        let room = self.room[i];
-        if room == 0 {
+        if self.room[i] == 0 {
             self.carry_and_add(i, x, sum);
             return;
         }
-        self.room[i] = room - 1;
+        self.deposit(i, bits);
+    }
+
+    /// Adds the significand of the value with `bits` to chunk `i`, which has room for it.
+    #[inline(always)]
+    fn deposit(&mut self, i: usize, bits: u64) {
+        self.room[i] -= 1;
         self.chunks[i] += (bits & FRACTION) | 1 << 52;
     }
 
@@ -114,6 +118,14 @@ impl LargeAccumulator {
         }
     }
 
+    /// The exact sum of `xs` added to `sum` (not counted: the caller counts the values),
+    /// through a table of its own.
+    pub(crate) fn add_to(sum: &mut ExactSum, xs: &[f64]) {
+        let mut large = LargeAccumulator::new();
+        large.add_f64s(xs, sum);
+        large.finish(sum);
+    }
+
     /// Carries every chunk into `sum`, leaving the table empty.
     pub(crate) fn finish(&mut self, sum: &mut ExactSum) {
         for i in 0..CHUNKS {
@@ -131,9 +143,7 @@ mod tests {
     fn large_sum(xs: &[f64]) -> ExactSum {
         let mut sum = ExactSum::new();
         sum.count_values(xs.len() as u64);
-        let mut large = LargeAccumulator::new();
-        large.add_f64s(xs, &mut sum);
-        large.finish(&mut sum);
+        LargeAccumulator::add_to(&mut sum, xs);
         sum
     }
 

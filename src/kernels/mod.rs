@@ -350,9 +350,7 @@ pub fn add_exact_f64_at(level: Level, sum: &mut crate::exact::ExactSum, xs: &[f6
         return;
     }
     sum.count_values(xs.len() as u64);
-    let mut large = crate::exact::large::LargeAccumulator::new();
-    large.add_f64s(xs, sum);
-    large.finish(sum);
+    crate::exact::large::LargeAccumulator::add_to(sum, xs);
 }
 
 /// Values from which the large superaccumulator (`exact::large`) beats adding each value to

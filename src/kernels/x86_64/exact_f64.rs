@@ -17,6 +17,8 @@
 //!                                                  # so every lane sum and their total is exact
 //!     window 127: the same, scaled by 2^-64 (or the lanes could overflow)
 //!     window 0 (halves below 2^-1007, subnormals among them): one half at a time
+//! a block whose windows take 3 passes or more, and the 64 blocks after it: the large
+//! superaccumulator (`exact::large`) instead, one value at a time at a fixed cost
 //! ```
 
 use core::arch::x86_64::*;
@@ -38,9 +40,10 @@ const MAX_WINDOWS_PER_PASS: usize = 8;
 /// A window number no half has: pads a pass.
 const NO_WINDOW: i64 = -1;
 /// A block whose windows take this many passes or more is cheaper in the large
-/// superaccumulator (`exact::large`: the same cost per value whatever the exponents); then so
-/// are the next `LARGE_RUN` blocks, before windows are tried again.
+/// superaccumulator (`exact::large`: the same cost per value whatever the exponents).
 const LARGE_FROM_PASSES: usize = 3;
+/// After such a block, this many blocks go to the large superaccumulator before windows are
+/// tried again (a retry costs a block's worth of passes: 64 keeps it to ~1/65 of the work).
 const LARGE_RUN: usize = 64;
 
 /// Adds every value of `xs` to `sum`, exactly.
