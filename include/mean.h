@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 /* The C ABI version this header describes; mean_abi_version() returns the library's. */
-#define MEAN_ABI_VERSION 2
+#define MEAN_ABI_VERSION 3
 uint32_t mean_abi_version(void);
 
 /* The classic ctypes tutorial's signature, with a correctly rounded result. */
@@ -84,6 +84,56 @@ double mean_acc_mean_f64(const mean_acc *acc);
 size_t mean_acc_serialized_size(void);
 int mean_acc_serialize(const mean_acc *acc, uint8_t *out, size_t len);
 mean_acc *mean_acc_deserialize(const uint8_t *bytes, size_t len);
+
+/* Means along any axes of any strided array (the reduction engine). A view is numpy's: the
+ * element at index (i0, i1, ...) is at byte memory + offset + i0*strides[0] + i1*strides[1] ...;
+ * strides may be negative or zero, and every element must lie in memory[0..len) and be aligned
+ * for its component type. Each output element is the exact mean of its input elements (those
+ * where `where` is true, if given) rounded once to the output's type, ties to even; an
+ * element with none gets NaN. Complex: each component so. Nothing is copied or allocated. */
+#define MEAN_MAX_DIMS 32
+
+enum mean_type {
+    MEAN_BOOL = 1, MEAN_INT8 = 2, MEAN_UINT8 = 3, MEAN_INT16 = 4, MEAN_UINT16 = 5,
+    MEAN_INT32 = 6, MEAN_UINT32 = 7, MEAN_INT64 = 8, MEAN_UINT64 = 9,
+    MEAN_FLOAT16 = 10, MEAN_FLOAT32 = 11, MEAN_FLOAT64 = 12,
+    MEAN_COMPLEX64 = 13, MEAN_COMPLEX128 = 14
+};
+
+enum mean_operation { MEAN_OP_MEAN = 0 };
+
+/* mean_reduce's result: MEAN_OK, or why nothing was written. */
+enum mean_status {
+    MEAN_OK = 0,
+    MEAN_E_NULL = -1,         /* a NULL descriptor, memory (with len > 0), shape or strides */
+    MEAN_E_NDIM = -2,         /* ndim < 0 or > MEAN_MAX_DIMS */
+    MEAN_E_SHAPE = -3,        /* a negative length, or more elements than memory can hold */
+    MEAN_E_BOUNDS = -4,       /* an element outside memory[0..len) */
+    MEAN_E_MISALIGNED = -5,   /* an element not aligned for its component type */
+    MEAN_E_TYPE = -6,         /* an unknown type; an output not float/complex; complex in, real out */
+    MEAN_E_AXES = -7,         /* an axis out of range or repeated */
+    MEAN_E_OUTPUT_SHAPE = -8, /* output shape != input shape without the axes (or with them as 1) */
+    MEAN_E_OVERLAP = -9,      /* output memory overlaps the input's or where's */
+    MEAN_E_OPERATION = -10,   /* an unknown operation */
+    MEAN_E_MASK = -11         /* `where` not MEAN_BOOL, or not of the input's shape */
+};
+
+struct mean_array {
+    void *memory;           /* the memory the view may touch (NULL only if len is 0) */
+    size_t len;             /* its length in bytes */
+    size_t offset;          /* byte offset of element (0, ..., 0) from memory */
+    int32_t type;           /* enum mean_type */
+    int32_t swapped;        /* nonzero: stored in the byte order opposite to this CPU's */
+    int32_t ndim;           /* 0 to MEAN_MAX_DIMS */
+    const int64_t *shape;   /* ndim lengths (NULL if ndim is 0) */
+    const int64_t *strides; /* ndim byte strides (NULL if ndim is 0) */
+};
+
+/* output = mean of input over axes[0..naxes), counting the elements where `where` (NULL: all)
+ * is true. Returns enum mean_status. `threads` is reserved (the engine runs on the caller's
+ * thread). */
+int mean_reduce(int operation, const struct mean_array *input, const struct mean_array *where,
+                const struct mean_array *output, const int *axes, int naxes, size_t threads);
 
 #ifdef __cplusplus
 }

@@ -22,13 +22,16 @@
 //! `NPMEAN_PREFETCH=on|off` override the certificate's self-test and the per-host prefetch
 //! choice ([`mean_certificate_trusted`], [`mean_software_prefetch`] report them).
 
-use std::ffi::c_char;
+use std::ffi::{c_char, c_void};
 
 use libc::{c_double, c_float, c_int, size_t};
 
 use crate::exact::ExactSum;
 use crate::kernels::Level;
 use crate::kernels::mxcsr::in_default_environment;
+use crate::reduce::element::ElementType;
+use crate::reduce::layout::{Layout, MAX_DIMS, Status};
+use crate::reduce::{self, ArrayMut, ArrayRef, Operation};
 
 /// The slice `ptr[0..len]`, or `None` when the arguments cannot describe a non-empty array.
 ///
@@ -160,7 +163,7 @@ pub unsafe extern "C" fn mean_f64_threads(a: *const c_double, n: size_t, threads
 /// The version of this C ABI: raised whenever a function's signature or meaning, or the
 /// accumulator's serialized form, changes. A caller built against another version must not
 /// use this library (npmean checks it when it loads the library).
-pub const ABI_VERSION: u32 = 2;
+pub const ABI_VERSION: u32 = 3;
 
 /// `uint32_t mean_abi_version(void)`: [`ABI_VERSION`], the version of the C ABI this library
 /// implements (`MEAN_ABI_VERSION` in `mean.h`).
@@ -377,4 +380,168 @@ pub unsafe extern "C" fn mean_acc_deserialize(bytes: *const u8, len: size_t) -> 
         Some(sum) => Box::into_raw(Box::new(sum)),
         None => std::ptr::null_mut(),
     }
+}
+
+/// `struct mean_array` of `mean.h`: a strided view into a described block of memory.
+#[repr(C)]
+pub struct MeanArray {
+    /// The start of the memory the view may touch (NULL only when `len` is 0).
+    pub memory: *mut c_void,
+    /// Its length in bytes.
+    pub len: size_t,
+    /// Byte offset of element (0, ..., 0) from `memory`.
+    pub offset: size_t,
+    /// `enum mean_type`.
+    pub type_code: i32,
+    /// Nonzero: the elements are stored in the byte order opposite to this CPU's.
+    pub swapped: i32,
+    /// Dimensions, 0 to 32.
+    pub ndim: i32,
+    /// `ndim` lengths (NULL allowed when `ndim` is 0).
+    pub shape: *const i64,
+    /// `ndim` strides in bytes, negative and zero allowed (NULL allowed when `ndim` is 0).
+    pub strides: *const i64,
+}
+
+/// The pieces of a descriptor, read and checked for what can be checked without its memory.
+struct Described {
+    memory: *mut u8,
+    len: usize,
+    ty: ElementType,
+    layout: Layout,
+}
+
+/// Reads `*array` and checks its layout against its memory.
+///
+/// # Safety
+/// `array` must be NULL or point to a readable `MeanArray` whose `shape` and `strides` point to
+/// `ndim` readable values each.
+unsafe fn describe(array: *const MeanArray) -> Result<Described, Status> {
+    if array.is_null() || !array.is_aligned() {
+        return Err(Status::Null);
+    }
+    // SAFETY: non-null and aligned; readable, the caller's promise.
+    let array = unsafe { &*array };
+    let ndim = usize::try_from(array.ndim).map_err(|_| Status::Ndim)?;
+    if ndim > MAX_DIMS {
+        return Err(Status::Ndim);
+    }
+    let ty = ElementType::from_code(array.type_code).ok_or(Status::Type)?;
+    let (shape, strides) = if ndim == 0 {
+        (&[][..], &[][..])
+    } else {
+        // SAFETY: the caller promises `ndim` readable values behind each pointer when they
+        // are not NULL; NULL, misalignment and a length beyond isize are refused by `as_slice`.
+        let shape = unsafe { as_slice(array.shape, ndim) }.ok_or(Status::Null)?;
+        // SAFETY: as for `shape`.
+        let strides = unsafe { as_slice(array.strides, ndim) }.ok_or(Status::Null)?;
+        (shape, strides)
+    };
+    if (array.memory.is_null() && array.len > 0) || array.len > isize::MAX as usize {
+        return Err(Status::Null);
+    }
+    let address = array.memory as usize;
+    let layout = Layout::check(ty, array.swapped != 0, array.offset, shape, strides, address, array.len)?;
+    Ok(Described { memory: array.memory.cast(), len: array.len, ty, layout })
+}
+
+/// Whether two blocks of memory share a byte.
+fn overlaps(a: &Described, b: &Described) -> bool {
+    let (a0, b0) = (a.memory as usize, b.memory as usize);
+    a.len > 0 && b.len > 0 && a0 < b0 + b.len && b0 < a0 + a.len
+}
+
+/// `int mean_reduce(int operation, const struct mean_array *input, const struct mean_array *where, const struct mean_array *output, const int *axes, int naxes, size_t threads)`:
+/// writes into `output` the mean over `axes` of `input` (only the elements where `where`, a
+/// bool array of the input's shape, is true, if `where` is not NULL), each output element
+/// correctly rounded to the output's type. Returns `MEAN_OK` (0) or a negative `mean_status`,
+/// and then writes nothing. `threads` is accepted for the ABI's sake; the engine runs on the
+/// calling thread.
+///
+/// # Safety
+/// Each non-NULL descriptor must be readable with `shape` and `strides` of `ndim` values;
+/// `memory[0..len]` of the input and of `where` must be readable and of the output writable,
+/// and not written by anyone else during the call; `axes` must be NULL or point to `naxes`
+/// readable ints.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mean_reduce(
+    operation: c_int,
+    input: *const MeanArray,
+    where_: *const MeanArray,
+    output: *const MeanArray,
+    axes: *const c_int,
+    naxes: c_int,
+    threads: size_t,
+) -> c_int {
+    let _ = threads;
+    // SAFETY: the caller's promises, passed on (see the function's `# Safety`).
+    let status = unsafe { reduce_checked(operation, input, where_, output, axes, naxes) };
+    match status {
+        Ok(()) => Status::Ok as c_int,
+        Err(status) => status as c_int,
+    }
+}
+
+/// [`mean_reduce`] with `?`.
+///
+/// # Safety
+/// As [`mean_reduce`].
+unsafe fn reduce_checked(
+    operation: c_int,
+    input: *const MeanArray,
+    where_: *const MeanArray,
+    output: *const MeanArray,
+    axes: *const c_int,
+    naxes: c_int,
+) -> Result<(), Status> {
+    let operation = Operation::from_code(operation).ok_or(Status::Operation)?;
+    // SAFETY: the caller promises readable descriptors (or NULL).
+    let input = unsafe { describe(input) }?;
+    // SAFETY: as above.
+    let output = unsafe { describe(output) }?;
+    let mask = if where_.is_null() {
+        None
+    } else {
+        // SAFETY: as above.
+        Some(unsafe { describe(where_) }?)
+    };
+    let naxes = usize::try_from(naxes).map_err(|_| Status::Axes)?;
+    let axes = match naxes {
+        0 => &[][..],
+        // SAFETY: the caller promises `naxes` readable ints behind a non-NULL `axes`.
+        n if n <= MAX_DIMS => unsafe { as_slice(axes, n) }.ok_or(Status::Null)?,
+        _ => return Err(Status::Axes),
+    };
+    if overlaps(&output, &input) || mask.as_ref().is_some_and(|m| overlaps(&output, m)) {
+        return Err(Status::Overlap);
+    }
+    if mask.as_ref().is_some_and(|m| m.ty != ElementType::Bool) {
+        return Err(Status::Mask);
+    }
+    // SAFETY (all three): each block is `len` bytes the caller promises readable (writable for
+    // the output) and unchanged by others during the call; the output shares no byte with the
+    // others (checked above), so the one mutable slice aliases nothing.
+    let input_bytes = unsafe { bytes(input.memory, input.len) };
+    let mask_bytes = mask.as_ref().map(|m| unsafe { bytes(m.memory, m.len) });
+    let output_bytes = if output.len == 0 {
+        &mut [][..]
+    } else {
+        unsafe { std::slice::from_raw_parts_mut(output.memory, output.len) }
+    };
+    let input = ArrayRef { bytes: input_bytes, layout: input.layout };
+    let mask = mask.zip(mask_bytes).map(|(m, bytes)| ArrayRef { bytes, layout: m.layout });
+    let mut output = ArrayMut { bytes: output_bytes, layout: output.layout };
+    in_default_environment(|| reduce::reduce(operation, &input, mask.as_ref(), &mut output, axes))
+}
+
+/// `memory[0..len]` as bytes (empty for a length of 0, whatever the pointer).
+///
+/// # Safety
+/// If `len > 0`, `memory` must point to `len` readable bytes, unchanged while the slice lives.
+unsafe fn bytes<'a>(memory: *const u8, len: usize) -> &'a [u8] {
+    if len == 0 {
+        return &[];
+    }
+    // SAFETY: the caller's promise; `describe` refused NULL with len > 0 and len > isize::MAX.
+    unsafe { std::slice::from_raw_parts(memory, len) }
 }

@@ -13,7 +13,8 @@
 //!
 //! Semantics shared by every entry point: an empty slice gives NaN; any NaN, or +inf together
 //! with -inf, gives NaN; otherwise an infinity gives that infinity; a finite input gives the
-//! exact mean rounded once to the result type, ties to even (sums never overflow).
+//! exact mean rounded once to the result type, ties to even (sums never overflow). An exactly
+//! zero sum gives +0.0, as numpy's sums (which start from +0.0) do, even for -0.0s.
 
 //!
 //! The public Rust API is this module's functions, [`Level`], [`exact::ExactSum`] and the C ABI
@@ -33,6 +34,11 @@ pub(crate) mod kernels;
 pub mod parallel;
 #[cfg(not(feature = "internals"))]
 pub(crate) mod parallel;
+#[cfg(feature = "internals")]
+#[allow(missing_docs)]
+pub mod reduce;
+#[cfg(not(feature = "internals"))]
+pub(crate) mod reduce;
 #[cfg(feature = "internals")]
 #[allow(missing_docs)]
 pub mod rounding;
@@ -81,8 +87,9 @@ pub fn mean_f64_using(xs: &[f64], threads: usize, level: Level) -> f64 {
 }
 
 /// What the mean needs to know of an element type.
-trait Element: Copy + Sync + Into<f64> {
+trait Element: Copy + Sync + Into<f64> + PartialEq {
     const FORMAT: Format;
+    const ZERO: Self;
     const NAN: Self;
     fn sum_at(level: Level, xs: &[Self], order: Order) -> FastSum;
     fn add_exact(sum: &mut ExactSum, xs: &[Self]);
@@ -95,6 +102,7 @@ trait Element: Copy + Sync + Into<f64> {
 
 impl Element for f32 {
     const FORMAT: Format = Format::Binary32;
+    const ZERO: f32 = 0.0;
     const NAN: f32 = f32::NAN;
     fn sum_at(level: Level, xs: &[f32], order: Order) -> FastSum {
         let (partial, exact) = kernels::sum_f32_split_at(level, xs, order);
@@ -119,6 +127,7 @@ impl Element for f32 {
 
 impl Element for f64 {
     const FORMAT: Format = Format::Binary64;
+    const ZERO: f64 = 0.0;
     const NAN: f64 = f64::NAN;
     fn sum_at(level: Level, xs: &[f64], order: Order) -> FastSum {
         FastSum { partial: kernels::sum_f64_at(level, xs, order), exact: None }
@@ -144,16 +153,16 @@ impl Element for f64 {
 fn mean_using<T: Element>(xs: &[T], threads: usize, level: Level) -> T {
     match xs {
         [] => return T::NAN,
-        [x] => return *x, // the exact mean of one value is that value
+        [x] if *x != T::ZERO => return *x, // the exact mean of one value is that value
         _ => {}
     }
     let mean = match first_pass(xs, threads, level) {
         FirstPass::Special(mean) => return mean,
         FirstPass::Rounded(Rounded::Certain(mean)) => mean,
-        FirstPass::Rounded(Rounded::ExactZero) => 0.0,
+        FirstPass::Rounded(Rounded::ExactZero) => return T::from_f64(0.0),
         FirstPass::Rounded(Rounded::Unsure) => T::exact_mean(&exact_sum(xs, threads, T::add_exact)).into(),
     };
-    T::from_f64(signed_zero(mean, xs))
+    T::from_f64(mean)
 }
 
 /// What the first pass over the values settles.
@@ -170,7 +179,8 @@ fn first_pass<T: Element>(xs: &[T], threads: usize, level: Level) -> FirstPass<T
     // an array about the size of the L2 cache then find more of it there (see `Order`); the
     // mean is the same.
     let order = Order::for_pass(size_of_val(xs));
-    let FastSum { partial, exact } = parallel::map_merge(xs, threads, |part| T::sum_at(level, part, order), FastSum::merge);
+    let FastSum { partial, exact } =
+        parallel::map_merge(xs, threads, |part| T::sum_at(level, part, order), FastSum::merge);
     if !partial.sum.is_finite()
         && let Some(mean) = T::special_mean(xs)
     {
@@ -251,20 +261,6 @@ fn exact_sum<T: Sync>(xs: &[T], threads: usize, add: fn(&mut ExactSum, &[T])) ->
     )
 }
 
-/// A zero mean takes the sign IEEE addition gives an exactly zero sum: -0.0 when every value is
-/// -0.0 (as numpy's mean of `[-0.0]` is), else +0.0. Other means pass through. `xs` is read only
-/// for a zero mean, and only up to its first value that is not -0.0.
-fn signed_zero<T: Into<f64> + Copy>(mean: f64, xs: &[T]) -> f64 {
-    if mean != 0.0 || mean.is_sign_negative() {
-        return mean; // a negative zero here is a negative mean that underflowed
-    }
-    let all_negative_zero = xs.iter().all(|&x| {
-        let x: f64 = x.into();
-        x == 0.0 && x.is_sign_negative()
-    });
-    if all_negative_zero { -0.0 } else { 0.0 }
-}
-
 /// The exact mean of `xs` rounded once to nearest (ties to even). Slow: a reference.
 pub fn exact_mean_f64(xs: &[f64]) -> f64 {
     let mut sum = ExactSum::new();
@@ -278,4 +274,3 @@ pub fn exact_mean_f32(xs: &[f32]) -> f32 {
     sum.add_f32s(xs);
     sum.mean_f32()
 }
-

@@ -17,10 +17,12 @@
 
 use crate::exact::ExactSum;
 use crate::kernels::{DoubleDouble, Partial, UNIT_ROUNDOFF, two_sum};
+use crate::reduce::element::{f16_to_f64, f64_to_f16_bits};
 
 /// The format of the result.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
+    Binary16,
     Binary32,
     Binary64,
 }
@@ -58,6 +60,7 @@ fn round_exact_sum(sum: DoubleDouble, n: usize, format: Format) -> Rounded {
     exact.add_partial(sum.hi);
     exact.add_partial(sum.lo);
     Rounded::Certain(match format {
+        Format::Binary16 => exact.mean_f16_as_f64(),
         Format::Binary32 => f64::from(exact.mean_f32()),
         Format::Binary64 => exact.mean_f64(),
     })
@@ -84,6 +87,16 @@ fn round_with_bound(partial: Partial, n: usize, format: Format) -> Rounded {
             let below = f64::from(r) - f64::from(r.next_down());
             let above = f64::from(r.next_up()) - f64::from(r);
             (f64::from(r), below, above)
+        }
+        Format::Binary16 => {
+            let bits = f64_to_f16_bits(quotient);
+            let r = f16_to_f64(bits);
+            // Neighbours by the bit pattern: one step away from zero is +1, toward zero -1
+            // (from a zero, toward zero means the other zero's smallest subnormal).
+            let away = f16_to_f64(bits.wrapping_add(1));
+            let toward = if bits & 0x7fff == 0 { f16_to_f64((bits ^ 0x8000) | 1) } else { f16_to_f64(bits - 1) };
+            let (above, below) = if bits & 0x8000 == 0 { (away, toward) } else { (toward, away) };
+            (r, r - below, above - r)
         }
     };
     if !r.is_finite() || !gap_below.is_finite() || !gap_above.is_finite() {

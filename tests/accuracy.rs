@@ -123,12 +123,12 @@ fn both_the_fast_path_and_the_exact_path_are_reached() {
     let big = [f64::MAX, f64::MAX];
     assert_eq!(round_mean(sum_f64(&big), 2, Format::Binary64), Rounded::Unsure);
     assert_eq!(mean_f64(&big), f64::MAX);
-    // A sum known to be exactly zero is reported as such; its sign is decided from the values.
+    // A sum known to be exactly zero is reported as such; the mean is then +0.0, as numpy's.
     let zero = [1.0, -1.0];
     let scalar = mean::kernels::portable::sum_f64(&zero);
     assert_eq!(round_mean(scalar, 2, Format::Binary64), Rounded::ExactZero);
     assert_eq!(mean_f64(&zero).to_bits(), 0.0f64.to_bits());
-    assert_eq!(mean_f64(&[-0.0, -0.0]).to_bits(), (-0.0f64).to_bits());
+    assert_eq!(mean_f64(&[-0.0, -0.0]).to_bits(), 0.0f64.to_bits());
 }
 
 #[test]

@@ -128,14 +128,19 @@ fn special_values_at_every_level_and_position() {
 }
 
 #[test]
-fn negative_zeros_stay_negative_like_numpy() {
+fn zero_sums_give_positive_zero_like_numpy() {
+    // numpy's sums start from +0.0: the mean of -0.0s is +0.0. A negative mean that underflows
+    // to zero keeps its sign.
     for level in levels() {
         for n in [1, 5, 64, 1000] {
-            assert_eq!(mean_f32_using(&vec![-0.0f32; n], 1, level).to_bits(), (-0.0f32).to_bits());
-            assert_eq!(mean_f64_using(&vec![-0.0f64; n], 1, level).to_bits(), (-0.0f64).to_bits());
+            assert_eq!(mean_f32_using(&vec![-0.0f32; n], 1, level).to_bits(), 0.0f32.to_bits());
+            assert_eq!(mean_f64_using(&vec![-0.0f64; n], 1, level).to_bits(), 0.0f64.to_bits());
             let mut mixed = vec![-0.0f64; n];
             mixed[n / 2] = 0.0;
             assert_eq!(mean_f64_using(&mixed, 1, level).to_bits(), 0.0f64.to_bits());
+            let mut underflowing = vec![0.0f64; n + 1];
+            underflowing[0] = -f64::from_bits(1);
+            assert_eq!(mean_f64_using(&underflowing, 1, level).to_bits(), (-0.0f64).to_bits());
         }
     }
 }

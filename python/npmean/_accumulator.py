@@ -9,7 +9,32 @@ import warnings
 import numpy as np
 
 from . import _mean
-from ._mean import _F32, _F64, _data_pointer, _dense, _plan
+from ._mean import _F32, _F64, _data_pointer
+
+_SUPPORTED = "float16, float32, float64, bool and integer dtypes"
+_C_CONTIGUOUS, _F_CONTIGUOUS, _ALIGNED = 0x1, 0x2, 0x100  # numpy's NPY_ARRAY_* flag bits
+
+
+def _compute_dtype(dtype: np.dtype) -> np.dtype:
+    """The dtype values are added in (exactly), or a TypeError."""
+    if dtype.kind == "f" and dtype.itemsize in (2, 4):
+        return _F32  # float16 is exact in float32, and half the memory of float64
+    if (dtype.kind == "f" and dtype.itemsize == 8) or dtype.kind in "biu":
+        return _F64
+    raise TypeError(f"MeanAccumulator cannot add dtype {dtype}; it accepts {_SUPPORTED}")
+
+
+def _dense(a: np.ndarray, compute: np.dtype) -> np.ndarray:
+    """`a` as an aligned, contiguous array of `compute` (native byte order), copying only if needed."""
+    if 0 in a.strides and a.size > 0:
+        # A broadcast axis repeats the same elements: they are added once per repetition.
+        a = np.ascontiguousarray(a)
+    if a.dtype != compute:
+        return a.astype(compute, order="K")
+    flags = a.flags.num
+    if flags & _ALIGNED and flags & (_C_CONTIGUOUS | _F_CONTIGUOUS):
+        return a
+    return np.array(a, dtype=compute, order="K", copy=True)
 
 
 class MeanAccumulator:
@@ -46,9 +71,7 @@ class MeanAccumulator:
     def add(self, a) -> MeanAccumulator:
         """Adds every element of ``a``. Returns the accumulator, so calls can be chained."""
         arr = a if isinstance(a, np.ndarray) else np.asarray(a)
-        compute, _ = _plan(arr.dtype)
-        if arr.dtype == np.float16:
-            compute = _F32  # exact, and half the memory of float64
+        compute = _compute_dtype(arr.dtype)
         if arr.size == 0:
             return self
         dense = _dense(arr, compute)

@@ -17,7 +17,7 @@ SIMD_LEVELS = ("scalar", "sse2", "avx2", "avx512")  # lowest first, as in src/ke
 BUILD_COMMAND = "cargo build --release"
 # The C ABI this package is written for: `mean_abi_version()` of the library must return it
 # (`ABI_VERSION` in src/ffi.rs, `MEAN_ABI_VERSION` in include/mean.h).
-ABI_VERSION = 2
+ABI_VERSION = 3
 
 if sys.platform == "darwin":
     LIBRARY_FILE = "libmean.dylib"
@@ -25,6 +25,40 @@ elif sys.platform == "win32":
     LIBRARY_FILE = "mean.dll"
 else:
     LIBRARY_FILE = "libmean.so"
+
+
+MAX_DIMS = 32  # MEAN_MAX_DIMS
+
+
+class MeanArray(ctypes.Structure):
+    """``struct mean_array`` of ``include/mean.h``: a strided view into described memory."""
+
+    _fields_ = [
+        ("memory", ctypes.c_void_p),
+        ("len", ctypes.c_size_t),
+        ("offset", ctypes.c_size_t),
+        ("type_code", ctypes.c_int32),
+        ("swapped", ctypes.c_int32),
+        ("ndim", ctypes.c_int32),
+        ("shape", ctypes.POINTER(ctypes.c_int64)),
+        ("strides", ctypes.POINTER(ctypes.c_int64)),
+    ]
+
+
+# `mean_status` codes of mean_reduce (src/reduce/layout.rs, `Status`).
+STATUS_NAMES = {
+    -1: "a NULL pointer",
+    -2: "too many dimensions",
+    -3: "a negative or overflowing shape",
+    -4: "an element outside the described memory",
+    -5: "misaligned data",
+    -6: "an unsupported element type",
+    -7: "an invalid axis",
+    -8: "an output of the wrong shape",
+    -9: "an output overlapping the input",
+    -10: "an unknown operation",
+    -11: "a mask that is not bool or not of the input's shape",
+}
 
 
 class LibraryNotFoundError(OSError):
@@ -60,6 +94,11 @@ class Library:
         self.mean_certificate_trusted = self._declare("mean_certificate_trusted", ctypes.c_int)
         self.mean_min_bytes_per_thread = self._declare("mean_min_bytes_per_thread", ctypes.c_size_t)
         self.mean_software_prefetch = self._declare("mean_software_prefetch", ctypes.c_int)
+        array = ctypes.POINTER(MeanArray)
+        self.mean_reduce = self._declare(
+            "mean_reduce", ctypes.c_int, ctypes.c_int, array, array, array,
+            ctypes.POINTER(ctypes.c_int), ctypes.c_int, size,
+        )
         # The exact accumulator: handles are opaque pointers.
         handle, status = ctypes.c_void_p, ctypes.c_int
         self.mean_acc_new = self._declare("mean_acc_new", handle)

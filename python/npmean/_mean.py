@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ctypes
+import math
 import operator
 import os
 import warnings
@@ -10,6 +11,7 @@ import warnings
 import numpy as np
 
 from ._lib import SIMD_ENV_VAR, SIMD_LEVELS, Library, find_library
+from ._reduce import reduce, type_code
 
 _library: Library | None = None
 
@@ -114,14 +116,12 @@ def _data_pointer(a: np.ndarray) -> int:
 
 
 # --- dtype rules ------------------------------------------------------------------------------
-# Native float32 and float64 go straight to their kernels. Everything else is converted first
-# (exactly): bool and integers are averaged in float64, like numpy. float16 is returned as
-# float16 like numpy, but averaged in float64 rather than float32: the float64 mean is correctly
-# rounded, and rounding it once more to float16 cannot round twice wrongly (a float16 midpoint
-# and an exact mean of float16 values differ by at least 2^-25/n, far above float64's
-# resolution for any n below 2^43).
+# The result dtype is numpy's: bool and integers average to float64; float16, float32,
+# float64, complex64 and complex128 to themselves; `dtype=` (a float or complex type) or, when
+# it is not given, `out=`'s dtype chooses it instead. The engine rounds the exact mean once to
+# that type: float16 results are not computed in float32 and rounded again as numpy does.
 _F16, _F32, _F64 = np.dtype(np.float16), np.dtype(np.float32), np.dtype(np.float64)
-_SUPPORTED = "float16, float32, float64, bool and integer dtypes"
+_ENGINE_RESULTS = frozenset(("f", n) for n in (2, 4, 8)) | frozenset(("c", n) for n in (8, 16))
 
 # Flag bits of ndarray.flags.num (numpy's NPY_ARRAY_* constants).
 _C_CONTIGUOUS, _F_CONTIGUOUS, _ALIGNED = 0x1, 0x2, 0x100
@@ -138,38 +138,30 @@ _WEAK_PYTHON_FLOATS = type(_F32_ONE * 1.5) is np.float32
 _mean_f32 = _mean_f64 = _mean_f32_field = _mean_f64_field = None
 _single_thread_below = 0
 
-
-def _plan(dtype: np.dtype):
-    """(compute dtype, result type) for an input dtype, or a TypeError."""
-    kind = dtype.kind
-    if kind == "f":
-        if dtype.itemsize == 2:
-            return _F64, np.float16
-        if dtype.itemsize == 4:
-            return _F32, np.float32
-        if dtype.itemsize == 8:
-            return _F64, np.float64
-        raise TypeError(
-            f"npmean.mean cannot average dtype {dtype} (extended precision would be rounded); "
-            f"it accepts {_SUPPORTED}"
-        )
-    if kind in "biu":
-        return _F64, np.float64
-    raise TypeError(f"npmean.mean cannot average dtype {dtype}; it accepts {_SUPPORTED}")
+try:  # numpy >= 2
+    from numpy.lib.array_utils import normalize_axis_tuple as _normalize_axis_tuple
+except ImportError:  # numpy 1.x
+    from numpy.core.numeric import normalize_axis_tuple as _normalize_axis_tuple
 
 
-def _dense(a: np.ndarray, compute: np.dtype) -> np.ndarray:
-    """`a` as an aligned, contiguous array of `compute` (native byte order), copying only if needed."""
-    if 0 in a.strides and a.size > 0:
-        # A broadcast axis repeats the same elements; the mean over it is the mean of one copy.
-        a = a[tuple(0 if s == 0 else slice(None) for s in a.strides)]
-    if a.dtype != compute:
-        # Covers other dtypes and non-native byte order; the result is dense and aligned.
-        return a.astype(compute, order="K")
-    flags = a.flags.num
-    if flags & _ALIGNED and flags & _CONTIGUOUS:
-        return a
-    return np.array(a, dtype=compute, order="K", copy=True)
+def _result_dtype(in_dtype: np.dtype, dtype, out) -> np.dtype | None:
+    """The dtype the engine rounds to, or None when numpy itself must compute the mean (a
+    dtype the engine does not read or write: object, longdouble, timedelta, integer results)."""
+    if type_code(in_dtype) is None:
+        return None
+    if dtype is not None:
+        wanted = np.dtype(dtype)
+    elif out is not None and isinstance(out, np.ndarray):
+        wanted = out.dtype
+    elif in_dtype.kind in "biu":
+        return _F64
+    else:
+        wanted = in_dtype
+    if (wanted.kind, wanted.itemsize) not in _ENGINE_RESULTS:
+        return None
+    if in_dtype.kind == "c" and wanted.kind != "c":
+        return None  # numpy drops the imaginary part with a ComplexWarning: numpy's to do
+    return wanted.newbyteorder("=")
 
 
 # The largest thread count the C side's size_t holds: ctypes would silently truncate more.
@@ -199,19 +191,24 @@ def _thread_count(threads) -> int:
     return count
 
 
-def mean(a, *, threads=None):
-    """The mean of all elements of ``a``, like ``numpy.mean(a)`` but correctly rounded: the exact
-    mean of the elements, rounded once to the result type.
+def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True, threads=None):
+    """The arithmetic mean along the given axes, as ``numpy.mean``, but every element of the
+    result is the exact mean of its values rounded once to the result type (ties to even).
 
-    Accepts anything ``numpy.asarray`` accepts, of dtype float16/32/64, bool or integer. Returns
-    ``np.float32`` for float32 input, ``np.float16`` for float16, ``np.float64`` otherwise. An empty
-    array gives NaN with ``RuntimeWarning("Mean of empty slice")``, as numpy does.
+    Same signature, result types, errors and warnings as ``numpy.mean``: ``axis`` (None, an int
+    or a tuple, negative allowed), ``dtype`` (the result type: a float or complex type),
+    ``out`` (returned), ``keepdims``, ``where`` (a bool array broadcast to ``a``), masked arrays
+    (masked elements do not count) and ``np.matrix``. bool and integer input averages to
+    float64 (the exact mean of the integers, even beyond 2^53), float16/32/64 and complex to
+    themselves. An empty slice gives NaN with ``RuntimeWarning("Mean of empty slice")``. Types
+    the engine does not read (object, longdouble, timedelta64, integer ``dtype=`` or ``out=``)
+    get numpy's own mean.
 
-    ``threads``: at most this many threads (default: ``NPMEAN_NUM_THREADS``, else every CPU).
-    Arrays under 6 MiB per thread use fewer; small arrays never start a thread.
+    ``threads``: at most this many threads (default: ``NPMEAN_NUM_THREADS``, else every CPU)
+    for whole-array means; means along axes run on one thread.
     """
-    arr = a if isinstance(a, np.ndarray) else np.asarray(a)
-    dtype = arr.dtype
+    arr = a if isinstance(a, np.ndarray) else np.asanyarray(a)
+    dtype_in = arr.dtype
     # The common case in as few Python operations as each costs here (~20-80 ns, more on large
     # arrays: what Python touches evicts the array from cache): a small, aligned, contiguous
     # native float32/float64 array (too small for a second thread, so the thread count cannot
@@ -219,27 +216,104 @@ def mean(a, *, threads=None):
     # the data pointer from the array object's field itself (~0.1-0.2 µs less than reading it
     # here). Builtin dtypes are singletons; another dtype object equal to these takes the
     # general path, which gives the same answer.
-    if (dtype is _F32 or dtype is _F64) and _library is not None and (
-        threads is None or (type(threads) is int and 0 < threads <= _SIZE_MAX)
+    if (
+        (dtype_in is _F32 or dtype_in is _F64)
+        and axis is None
+        and dtype is None
+        and out is None
+        and keepdims is False
+        and where is True
+        and type(arr) is np.ndarray
+        and _library is not None
+        and (threads is None or (type(threads) is int and 0 < threads <= _SIZE_MAX))
     ):
         flags = arr.flags.num
         n = arr.size
         if flags & _ALIGNED and flags & _CONTIGUOUS and 0 < n < _single_thread_below and _DATA_OFFSET:
-            if dtype is _F32:
+            if dtype_in is _F32:
                 mean32 = _mean_f32_field(id(arr) + _DATA_OFFSET, n)
                 return _F32_ONE * mean32 if _WEAK_PYTHON_FLOATS else np.float32(mean32)
             return np.float64(_mean_f64_field(id(arr) + _DATA_OFFSET, n))
-    return _general(arr, _thread_count(threads))
+    return _general(arr, axis, dtype, out, keepdims, where, _thread_count(threads))
 
 
-def _general(arr: np.ndarray, count: int):
+def _general(arr: np.ndarray, axis, dtype, out, keepdims, where, threads: int):
     if _library is None:
         library()
-    compute, result_type = _plan(arr.dtype)
-    if arr.size == 0:
+    if isinstance(arr, np.ma.MaskedArray):
+        return _masked_mean(arr, axis, dtype, out, keepdims, where, threads)
+    if isinstance(arr, np.matrix):
+        # As np.matrix.mean: the ndarray mean with dims kept, a matrix, collapsed for axis=None.
+        result = _general(arr.view(np.ndarray), axis, dtype, out, True, where, threads)
+        if out is not None:
+            return out
+        result = result.view(np.matrix)
+        return result[0, 0] if axis is None else result
+    base = arr.view(np.ndarray) if type(arr) is not np.ndarray else arr
+    result_dtype = _result_dtype(base.dtype, dtype, out)
+    if result_dtype is None:
+        return np.mean(arr, axis=axis, dtype=dtype, out=out, keepdims=keepdims, where=where)
+    axes = _normalize_axis_tuple(tuple(range(base.ndim)) if axis is None else axis, base.ndim)
+    kept_shape = tuple(1 if d in axes else n for d, n in enumerate(base.shape) if keepdims or d not in axes)
+    mask = None
+    if where is not True:
+        mask = np.broadcast_to(np.asarray(where, dtype=bool), base.shape)
+        counts = np.count_nonzero(mask, axis=axes) if mask.size else np.zeros(kept_shape, np.intp)
+        empty = np.any(counts == 0)
+    else:
+        empty = math.prod(base.shape[d] for d in axes) == 0
+    if empty and (out is None or out.size) and math.prod(kept_shape):
         warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=3)
-        return result_type(np.nan)
-    dense = _dense(arr, compute)
-    kernel = _mean_f32 if compute is _F32 else _mean_f64
-    # `dense` is a local: it (and any converted copy) stays alive until the call returns.
-    return result_type(kernel(_data_pointer(dense), dense.size, count))
+    if out is not None:
+        if not isinstance(out, np.ndarray):
+            raise TypeError("output must be an array")
+        if out.shape != kept_shape:
+            raise ValueError(
+                f"output parameter for reduction operation mean has the wrong shape: "
+                f"found {out.shape}, expected {kept_shape}"
+            )
+    if not base.flags.aligned:
+        base = base.copy()  # the engine reads aligned elements only; numpy makes these rarely
+    direct = (
+        out is not None
+        and out.dtype == result_dtype
+        and out.dtype.isnative
+        and out.flags.aligned
+        and not np.may_share_memory(out, base)
+        and (mask is None or not np.may_share_memory(out, mask))
+    )
+    target = out if direct else np.empty(kept_shape, result_dtype)
+    reduce(_library, base, mask, target, axes, threads)
+    if out is not None:
+        if not direct:
+            np.copyto(out, target, casting="same_kind")
+        return out
+    if type(arr) is not np.ndarray and target.ndim:
+        target = target.view(type(arr))
+    return target if target.ndim else target[()]
+
+
+def _masked_mean(arr, axis, dtype, out, keepdims, where, threads):
+    """A masked array's mean: masked elements do not count; a result with no element is
+    masked (``np.ma.masked`` for a scalar result), as ``np.ma.MaskedArray.mean`` gives."""
+    mask = np.ma.getmask(arr)
+    data = arr.view(np.ndarray)
+    if mask is np.ma.nomask:
+        counted = where
+    else:
+        counted = ~mask if where is True else (~mask & np.broadcast_to(np.asarray(where, bool), mask.shape))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # empty cells become masked instead
+        values = _general(data, axis, dtype, None, keepdims, counted, threads)
+    axes = _normalize_axis_tuple(tuple(range(data.ndim)) if axis is None else axis, data.ndim)
+    counts = np.count_nonzero(np.broadcast_to(counted, data.shape), axis=axes, keepdims=keepdims)
+    if np.ndim(values) == 0:
+        result = np.ma.masked if counts == 0 else values
+    else:
+        result = np.ma.array(values, mask=counts == 0)
+    if out is not None:
+        out[...] = result
+        if isinstance(out, np.ma.MaskedArray):
+            out.mask = np.ma.getmaskarray(result) if np.ndim(result) else result is np.ma.masked
+        return out
+    return result

@@ -93,18 +93,12 @@ struct Format {
 
 const BINARY32: Format = Format { precision: 24, min_exp: -126 };
 const BINARY64: Format = Format { precision: 53, min_exp: -1022 };
+const BINARY16: Format = Format { precision: 11, min_exp: -14 };
 
 impl ExactSum {
     /// An empty sum.
     pub const fn new() -> Self {
-        ExactSum {
-            digits: [0; LIMBS],
-            adds_since_carry: 0,
-            count: 0,
-            nan: false,
-            pos_inf: false,
-            neg_inf: false,
-        }
+        ExactSum { digits: [0; LIMBS], adds_since_carry: 0, count: 0, nan: false, pos_inf: false, neg_inf: false }
     }
 
     /// How many values were added.
@@ -224,6 +218,15 @@ impl ExactSum {
         }
     }
 
+    /// Adds the integer `sum` exactly and counts `count` values: an exact integer sum made
+    /// elsewhere (the reduction engine's integer cells).
+    pub(crate) fn add_i128(&mut self, sum: i128, count: u64) {
+        let magnitude = sum.unsigned_abs();
+        self.add_integer(magnitude as u64, POINT, sum < 0);
+        self.add_integer((magnitude >> 64) as u64, POINT + 64, sum < 0);
+        self.count_values(count);
+    }
+
     fn record(&mut self, specials: &Specials) {
         self.nan |= specials.nan;
         self.pos_inf |= specials.pos_inf;
@@ -299,7 +302,8 @@ impl ExactSum {
         }
         // |sum| < count * 2^1024: at most POINT + 1024 + (bits of count) bits.
         let magnitude = magnitude_digits(&sum.digits, top[0] < 0);
-        let bits = magnitude.iter().rposition(|&d| d != 0).map_or(0, |i| 32 * i as u32 + 32 - magnitude[i].leading_zeros());
+        let bits =
+            magnitude.iter().rposition(|&d| d != 0).map_or(0, |i| 32 * i as u32 + 32 - magnitude[i].leading_zeros());
         let allowed = POINT + 1024 + (64 - count.leading_zeros());
         if bits > allowed || (count == 0 && (bits != 0 || flags != 0)) {
             return None;
@@ -339,6 +343,13 @@ impl ExactSum {
     pub fn mean_f32(&self) -> f32 {
         // The value is built exactly representable as an f32, so this cast does not round.
         self.mean_in(BINARY32) as f32
+    }
+
+    /// The exact mean rounded once to the nearest binary16, ties to even, returned as the `f64`
+    /// of that value (beyond binary16's largest finite value: an infinity); NaN for no values.
+    pub fn mean_f16_as_f64(&self) -> f64 {
+        let value = self.mean_in(BINARY16);
+        if value.abs() > 65504.0 { value.signum() * f64::INFINITY } else { value }
     }
 
     /// The exact sum rounded once to the nearest `f64` (inf if it overflows).
@@ -548,11 +559,7 @@ fn scale_exact(mantissa: u64, exp: i32) -> f64 {
 
 /// 2^exp for -1022 <= exp, or infinity above 1023.
 fn pow2(exp: i32) -> f64 {
-    if exp > 1023 {
-        f64::INFINITY
-    } else {
-        f64::from_bits(((exp + 1023) as u64) << 52)
-    }
+    if exp > 1023 { f64::INFINITY } else { f64::from_bits(((exp + 1023) as u64) << 52) }
 }
 
 pub(crate) mod large;

@@ -88,12 +88,6 @@ def test_scalars_and_lists_like_numpy():
         assert got == want, value
 
 
-def test_contiguous_input_is_passed_without_a_copy():
-    x = np.arange(10, dtype=np.float32)
-    for a in (x, x.reshape(2, 5), x.reshape(2, 5).T, _read_only(x)):
-        assert npmean._mean._dense(a, np.dtype(np.float32)) is a
-
-
 def test_the_data_field_holds_the_data_pointer_of_every_array():
     # The one-thread fast path passes the address id(a) + offset for the library to read the data
     # pointer from: it must hold a.ctypes.data for views, slices and fresh arrays alike.
@@ -138,24 +132,37 @@ def test_special_values(dtype):
 
 
 @pytest.mark.parametrize(
-    "value, message",
+    "value",
     [
-        (np.array([1 + 2j]), "complex128"),
-        (np.array([1 + 2j], np.complex64), "complex64"),
-        (np.array([None, 1], dtype=object), "object"),
-        (None, "object"),
-        (np.array(["a", "b"]), "<U1"),
-        (np.array([b"a"]), "S1"),
-        (np.array(["2020-01-01"], dtype="datetime64[D]"), "datetime64"),
-        (np.array([1, 2], dtype="timedelta64[s]"), "timedelta64"),
-        (np.zeros(2, dtype=[("a", "f4"), ("b", "i4")]), "accepts"),
-        (np.zeros(3, dtype=np.longdouble), "extended precision"),
+        np.array(["a", "b"]),
+        np.array([b"a"]),
+        np.array(["2020-01-01"], dtype="datetime64[D]"),
+        np.zeros(2, dtype=[("a", "f4"), ("b", "i4")]),
+        np.array([None, 1], dtype=object),
     ],
+    ids=["str", "bytes", "datetime64", "structured", "object-with-None"],
 )
-def test_dtypes_it_cannot_average_raise_type_error(value, message):
-    with pytest.raises(TypeError, match=message) as info:
+def test_dtypes_numpy_cannot_average_raise_type_error_as_in_numpy(value):
+    with pytest.raises(TypeError):
+        np.mean(value)
+    with pytest.raises(TypeError):
         npmean.mean(value)
-    assert "float32" in str(info.value)  # the message says what is accepted
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        np.array([1, 2, 4], dtype=object),
+        np.array([1, 2, 4], dtype="timedelta64[s]"),
+        np.array([1, 2, 4], dtype=np.longdouble),
+        np.array([1 + 2j], np.clongdouble),
+    ],
+    ids=["object", "timedelta64", "longdouble", "clongdouble"],
+)
+def test_dtypes_the_engine_does_not_read_get_numpys_own_mean(value):
+    got, want = npmean.mean(value), np.mean(value)
+    assert type(got) is type(want)
+    assert got == want
 
 
 def test_ragged_lists_raise_like_numpy():

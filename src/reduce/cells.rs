@@ -1,0 +1,521 @@
+//! The per-cell chain: every output element (a "cell") is the mean of the input elements the
+//! plan's reduced loops visit from the cell's start, rounded once.
+//!
+//! ```text
+//! float cells: fast pass   -> a double-double and an error bound per cell (a Partial)
+//!              rounding test (rounding.rs) -> the mean, or "unsure"
+//!              exact pass over the unsure cells only -> ExactSum -> the mean
+//! integer and bool cells: an exact integer sum per cell, rounded once (no second pass)
+//! ```
+//!
+//! Two traversals, chosen by which loop is innermost in memory:
+//! - horizontal: the innermost reduced loop has the smallest stride (a mean along rows of a C
+//!   array, or of a whole array): each cell's rows go, in memory order, to the summation
+//!   kernels (contiguous native float32/float64 rows directly; others decoded through a small
+//!   buffer);
+//! - vertical: the innermost kept loop has the smallest stride (a mean down the columns of a C
+//!   array): a tile of up to [`TILE`] adjacent cells is summed together, one input row at a
+//!   time, each cell's sum in its own lane of per-tile arrays; then each is rounded.
+//!
+//! No allocation: every buffer and per-tile accumulator is a fixed-size array on the stack.
+
+use std::marker::PhantomData;
+
+use super::element::{ByteOrder, Decode};
+use super::layout::{Loop, Loops, Plan, for_each_start};
+use crate::exact::ExactSum;
+use crate::kernels::{self, DoubleDouble, Level, Order, Partial, UNIT_ROUNDOFF};
+use crate::rounding::{Format, Rounded, round_mean};
+
+/// Adjacent cells summed together by the vertical traversal: 8 KiB of each accumulator array.
+pub const TILE: usize = 256;
+/// Values decoded before a kernel runs over them (the horizontal traversal of rows that are not
+/// contiguous native floats).
+const BUFFER: usize = 512;
+/// Rows or buffers shorter than this are summed by a scalar loop: a kernel's setup costs more.
+const KERNEL_FROM: usize = 32;
+/// Integer adds between two moves of the pieces' sums into the 128-bit total: each piece is
+/// below 2^32 in magnitude, so 2^31 of them fit an i64.
+const INT_ADDS_PER_FLUSH: u64 = 1 << 31;
+
+/// The input of one reduction: the elements (component raw values, native or swapped) and
+/// the optional mask (bytes; nonzero counts the element in).
+pub struct Input<'a, D: Decode> {
+    pub data: &'a [D::Raw],
+    pub mask: Option<&'a [u8]>,
+}
+
+/// Where results go: bytes, written one cell at a time in the format's encoding.
+pub struct Output<'a> {
+    pub bytes: &'a mut [u8],
+    pub format: Format,
+    pub swapped: bool,
+}
+
+impl Output<'_> {
+    /// Writes `value` (a value of the format, held in an f64) at byte offset `at`.
+    pub fn write(&mut self, at: isize, value: f64) {
+        let at = at as usize;
+        match self.format {
+            Format::Binary16 => {
+                let bits = super::element::f64_to_f16_bits(value);
+                let bits = if self.swapped { bits.swap_bytes() } else { bits };
+                self.bytes[at..at + 2].copy_from_slice(&bits.to_ne_bytes());
+            }
+            Format::Binary32 => {
+                let bits = (value as f32).to_bits();
+                let bits = if self.swapped { bits.swap_bytes() } else { bits };
+                self.bytes[at..at + 4].copy_from_slice(&bits.to_ne_bytes());
+            }
+            Format::Binary64 => {
+                let bits = value.to_bits();
+                let bits = if self.swapped { bits.swap_bytes() } else { bits };
+                self.bytes[at..at + 8].copy_from_slice(&bits.to_ne_bytes());
+            }
+        }
+    }
+}
+
+/// Writes the mean of every cell of `plan` into `out`.
+pub fn run<D: Decode, O: ByteOrder>(input: &Input<D>, plan: &Plan, out: &mut Output, level: Level) {
+    if plan.empty_cells {
+        for_each_start(plan.kept.as_slice(), (0, 0, plan.output_start), |_, _, o| out.write(o, f64::NAN));
+        return;
+    }
+    let start = (plan.input_start, plan.mask_start, plan.output_start);
+    let vertical = match (plan.kept.innermost(), plan.reduced.innermost()) {
+        (Some(columns), Some(rows)) => columns.input < rows.input,
+        (Some(_), None) => true, // one element per cell: a tile of cells at a time
+        (None, _) => false,
+    };
+    if vertical {
+        let columns = plan.kept.innermost().unwrap_or_default();
+        for_each_start(plan.kept.outer(), start, |i, m, o| {
+            vertical_tiles::<D, O>(input, &plan.reduced, columns, (i, m, o), out);
+        });
+    } else {
+        for_each_start(plan.kept.as_slice(), start, |i, m, o| {
+            let value = cell_mean::<D, O>(input, &plan.reduced, i, m, out.format, level);
+            out.write(o, value);
+        });
+    }
+}
+
+/// The innermost reduced loop as rows (length and steps), and the loops outside it.
+fn rows(reduced: &Loops) -> (&[Loop], Loop) {
+    match reduced.innermost() {
+        Some(row) => (reduced.outer(), row),
+        None => (&[], Loop { len: 1, input: 0, mask: 0, output: 0 }),
+    }
+}
+
+/// Something done with the values of one strided run (see [`visit_strided`]): a trait rather
+/// than a closure so that each kind of run gets its own monomorphized, vectorizable loop.
+trait Visit<R> {
+    fn values(&mut self, values: impl Iterator<Item = R>);
+}
+
+/// `visit` over `data[start], data[start + step], ...` (`len` of them, `step >= 0` as in every
+/// plan): a slice when `step` is 1, one value repeated when it is 0.
+#[inline(always)]
+fn visit_strided<R: Copy, V: Visit<R>>(data: &[R], start: isize, len: usize, step: isize, visit: &mut V) {
+    let start = start as usize;
+    match step as usize {
+        0 => visit.values(std::iter::repeat_n(data[start], len)),
+        1 => visit.values(data[start..start + len].iter().copied()),
+        step => visit.values(data[start..=start + (len - 1) * step].iter().step_by(step).copied()),
+    }
+}
+
+/// The mean of one cell (horizontal traversal).
+fn cell_mean<D: Decode, O: ByteOrder>(
+    input: &Input<D>,
+    reduced: &Loops,
+    start: isize,
+    mask_start: isize,
+    format: Format,
+    level: Level,
+) -> f64 {
+    if D::INTEGER {
+        let mut sum = IntSum::<D, O>::default();
+        for_each_row(input, reduced, (start, mask_start), &mut sum);
+        return sum.mean(format);
+    }
+    let mut fast = FloatCell::<D, O>::new(level);
+    let (outer, row) = rows(reduced);
+    for_each_start(outer, (start, mask_start, 0), |i, m, _| {
+        if input.mask.is_none() && O::NATIVE && row.input == 1 && row.len >= KERNEL_FROM {
+            let raws = &input.data[i as usize..i as usize + row.len];
+            if let Some(partial) = D::kernel_sum(level, raws) {
+                fast.partial = fast.partial.merge(partial);
+                fast.count += row.len as u64;
+                return;
+            }
+        }
+        visit_row(input, row, i, m, &mut fast);
+    });
+    fast.flush();
+    finish_float(fast.partial, fast.count, format, || exact_cell::<D, O>(input, reduced, start, mask_start))
+}
+
+/// `visit` over the counted values of each row of a cell.
+fn for_each_row<D: Decode, V: Visit<D::Raw>>(input: &Input<D>, reduced: &Loops, start: (isize, isize), visit: &mut V) {
+    let (outer, row) = rows(reduced);
+    for_each_start(outer, (start.0, start.1, 0), |i, m, _| visit_row(input, row, i, m, visit));
+}
+
+/// `visit` over the counted values of one row.
+#[inline(always)]
+fn visit_row<D: Decode, V: Visit<D::Raw>>(input: &Input<D>, row: Loop, start: isize, mask_start: isize, visit: &mut V) {
+    match input.mask {
+        None => visit_strided(input.data, start, row.len, row.input, visit),
+        Some(mask) => visit.values(
+            (0..row.len as isize)
+                .filter(|&k| mask[(mask_start + k * row.mask) as usize] != 0)
+                .map(|k| input.data[(start + k * row.input) as usize]),
+        ),
+    }
+}
+
+/// The rounded mean of a float cell from its fast sum, or from `exact()` if the rounding test
+/// cannot decide.
+fn finish_float(partial: Partial, count: u64, format: Format, exact: impl FnOnce() -> ExactSum) -> f64 {
+    if count == 0 {
+        return f64::NAN;
+    }
+    match round_mean(partial, count as usize, format) {
+        Rounded::Certain(mean) => mean,
+        // numpy's sums start from +0.0, so an exactly zero sum gives +0.0 (even of -0.0s).
+        Rounded::ExactZero => 0.0,
+        Rounded::Unsure => exact_mean(&exact(), format),
+    }
+}
+
+/// The exact mean of `sum` rounded once to `format` (a zero sum gives +0.0).
+fn exact_mean(sum: &ExactSum, format: Format) -> f64 {
+    match format {
+        Format::Binary16 => sum.mean_f16_as_f64(),
+        Format::Binary32 => f64::from(sum.mean_f32()),
+        Format::Binary64 => sum.mean_f64(),
+    }
+}
+
+/// The exact sum of one cell (the second pass, for cells the rounding test left undecided).
+fn exact_cell<D: Decode, O: ByteOrder>(input: &Input<D>, reduced: &Loops, start: isize, mask_start: isize) -> ExactSum {
+    let mut exact = ExactCell::<D, O> { sum: ExactSum::new(), decode: PhantomData };
+    let (outer, row) = rows(reduced);
+    for_each_start(outer, (start, mask_start, 0), |i, m, _| {
+        if input.mask.is_none() && O::NATIVE && row.input == 1 {
+            let raws = &input.data[i as usize..i as usize + row.len];
+            if D::add_exact(&mut exact.sum, raws) {
+                return;
+            }
+        }
+        visit_row(input, row, i, m, &mut exact);
+    });
+    exact.sum
+}
+
+struct ExactCell<D, O> {
+    sum: ExactSum,
+    decode: PhantomData<(D, O)>,
+}
+
+impl<D: Decode, O: ByteOrder> Visit<D::Raw> for ExactCell<D, O> {
+    fn values(&mut self, values: impl Iterator<Item = D::Raw>) {
+        values.for_each(|raw| self.sum.add(D::to_f64(O::native(raw))));
+    }
+}
+
+/// A float cell's fast sum: kernel results merged, and values that come one at a time
+/// decoded into a buffer first, which a kernel then sums.
+struct FloatCell<D, O> {
+    partial: Partial,
+    count: u64,
+    buffer: [f64; BUFFER],
+    filled: usize,
+    level: Level,
+    decode: PhantomData<(D, O)>,
+}
+
+impl<D: Decode, O: ByteOrder> FloatCell<D, O> {
+    fn new(level: Level) -> Self {
+        FloatCell { partial: Partial::ZERO, count: 0, buffer: [0.0; BUFFER], filled: 0, level, decode: PhantomData }
+    }
+
+    fn flush(&mut self) {
+        let values = &self.buffer[..self.filled];
+        self.partial = if values.len() >= KERNEL_FROM {
+            self.partial.merge(kernels::sum_f64_at(self.level, values, Order::Forward))
+        } else {
+            values.iter().fold(self.partial, |p, &x| p.add_f64(x))
+        };
+        self.count += values.len() as u64;
+        self.filled = 0;
+    }
+}
+
+impl<D: Decode, O: ByteOrder> Visit<D::Raw> for FloatCell<D, O> {
+    #[inline(always)]
+    fn values(&mut self, values: impl Iterator<Item = D::Raw>) {
+        for raw in values {
+            if self.filled == BUFFER {
+                self.flush();
+            }
+            self.buffer[self.filled] = D::to_f64(O::native(raw));
+            self.filled += 1;
+        }
+    }
+}
+
+/// An exact integer sum: pieces (see [`Decode::pieces`]) summed in i64, moved into an i128
+/// before they could overflow.
+struct IntSum<D, O> {
+    total: i128,
+    high: i64,
+    low: i64,
+    pending: u64,
+    count: u64,
+    decode: PhantomData<(D, O)>,
+}
+
+impl<D, O> Default for IntSum<D, O> {
+    fn default() -> Self {
+        IntSum { total: 0, high: 0, low: 0, pending: 0, count: 0, decode: PhantomData }
+    }
+}
+
+impl<D: Decode, O: ByteOrder> Visit<D::Raw> for IntSum<D, O> {
+    #[inline(always)]
+    fn values(&mut self, values: impl Iterator<Item = D::Raw>) {
+        let mut values = values.peekable();
+        while values.peek().is_some() {
+            // A chunk short enough that its pieces cannot overflow: a plain, vectorizable loop.
+            let room = (INT_ADDS_PER_FLUSH - self.pending) as usize;
+            let (mut high, mut low, mut n) = (0i64, 0i64, 0u64);
+            for raw in values.by_ref().take(room) {
+                let (h, l) = D::pieces(O::native(raw));
+                high += h;
+                low += l;
+                n += 1;
+            }
+            self.high += high;
+            self.low += low;
+            self.count += n;
+            self.pending += n;
+            if self.pending == INT_ADDS_PER_FLUSH {
+                self.flush();
+            }
+        }
+    }
+}
+
+impl<D, O> IntSum<D, O> {
+    fn flush(&mut self) {
+        self.total += (i128::from(self.high) << 32) + i128::from(self.low);
+        (self.high, self.low, self.pending) = (0, 0, 0);
+    }
+
+    fn mean(mut self, format: Format) -> f64 {
+        self.flush();
+        integer_mean(self.total, self.count, format)
+    }
+}
+
+/// `sum / count` rounded once to `format` (NaN for no values; +0.0 for a zero sum).
+fn integer_mean(sum: i128, count: u64, format: Format) -> f64 {
+    if count == 0 {
+        return f64::NAN;
+    }
+    if sum == 0 {
+        return 0.0;
+    }
+    // An exact double-double of the sum while |sum| < 2^106: the rounding test then rounds it
+    // exactly (its bound is zero). Beyond, the exact accumulator holds it.
+    if sum.unsigned_abs() < 1 << 106 {
+        let hi = sum as f64;
+        let lo = (sum - hi as i128) as f64;
+        if let Rounded::Certain(mean) =
+            round_mean(Partial { sum: DoubleDouble { hi, lo }, error: 0.0 }, count as usize, format)
+        {
+            return mean;
+        }
+    }
+    let mut exact = ExactSum::new();
+    exact.add_i128(sum, count);
+    exact_mean(&exact, format)
+}
+
+/// The vertical traversal of one run of adjacent cells (`columns`), tile by tile.
+fn vertical_tiles<D: Decode, O: ByteOrder>(
+    input: &Input<D>,
+    reduced: &Loops,
+    columns: Loop,
+    (start, mask_start, out_start): (isize, isize, isize),
+    out: &mut Output,
+) {
+    let per_cell = reduced.iterations() as u64;
+    let mut first = 0;
+    while first < columns.len {
+        let width = TILE.min(columns.len - first);
+        let tile = (start + first as isize * columns.input, mask_start + first as isize * columns.mask);
+        let cell = |j: usize| (tile.0 + j as isize * columns.input, tile.1 + j as isize * columns.mask);
+        let place = |j: usize| out_start + (first + j) as isize * columns.output;
+        if D::INTEGER {
+            let mut lanes = IntLanes::<D, O>::new(width);
+            for_each_start(reduced.as_slice(), (tile.0, tile.1, 0), |i, m, _| {
+                lanes.add_row(input, columns, i, m);
+            });
+            lanes.flush();
+            for j in 0..width {
+                let count = if input.mask.is_some() { lanes.count[j] } else { per_cell };
+                out.write(place(j), integer_mean(lanes.total[j], count, out.format));
+            }
+        } else {
+            let mut lanes = FloatLanes::<D, O>::new(width);
+            for_each_start(reduced.as_slice(), (tile.0, tile.1, 0), |i, m, _| {
+                lanes.add_row(input, columns, i, m);
+            });
+            for j in 0..width {
+                let count = if input.mask.is_some() { lanes.count[j] } else { per_cell };
+                let partial = Partial {
+                    sum: DoubleDouble { hi: lanes.hi[j], lo: lanes.lo[j] },
+                    error: lanes.bound[j] * UNIT_ROUNDOFF,
+                };
+                let (i, m) = cell(j);
+                let mean = finish_float(partial, count, out.format, || exact_cell::<D, O>(input, reduced, i, m));
+                out.write(place(j), mean);
+            }
+        }
+        first += width;
+    }
+}
+
+/// The vertical traversal's float accumulators: one lane per cell of a tile, each a TwoSum
+/// double-double, and the sum of |lo| after each add (the low parts' rounding errors are at
+/// most u times it).
+struct FloatLanes<D, O> {
+    width: usize,
+    hi: [f64; TILE],
+    lo: [f64; TILE],
+    bound: [f64; TILE],
+    count: [u64; TILE],
+    decode: PhantomData<(D, O)>,
+}
+
+impl<D: Decode, O: ByteOrder> FloatLanes<D, O> {
+    fn new(width: usize) -> Self {
+        FloatLanes {
+            width,
+            hi: [0.0; TILE],
+            lo: [0.0; TILE],
+            bound: [0.0; TILE],
+            count: [0; TILE],
+            decode: PhantomData,
+        }
+    }
+
+    /// Adds one input row: one element to each lane.
+    #[inline(always)]
+    fn add_row(&mut self, input: &Input<D>, columns: Loop, start: isize, mask_start: isize) {
+        match input.mask {
+            None => visit_strided(input.data, start, self.width, columns.input, self),
+            Some(mask) => {
+                for j in 0..self.width {
+                    let counted = mask[(mask_start + j as isize * columns.mask) as usize] != 0;
+                    let raw = input.data[(start + j as isize * columns.input) as usize];
+                    // A value that does not count adds +0.0 (exact, and no NaN or inf leaks in).
+                    let x = if counted { D::to_f64(O::native(raw)) } else { 0.0 };
+                    two_sum_into(&mut self.hi[j], &mut self.lo[j], &mut self.bound[j], x);
+                    self.count[j] += u64::from(counted);
+                }
+            }
+        }
+    }
+}
+
+impl<D: Decode, O: ByteOrder> Visit<D::Raw> for FloatLanes<D, O> {
+    #[inline(always)]
+    fn values(&mut self, values: impl Iterator<Item = D::Raw>) {
+        let w = self.width;
+        let lanes = self.hi[..w].iter_mut().zip(self.lo[..w].iter_mut()).zip(self.bound[..w].iter_mut());
+        for (((hi, lo), bound), raw) in lanes.zip(values) {
+            two_sum_into(hi, lo, bound, D::to_f64(O::native(raw)));
+        }
+    }
+}
+
+#[inline(always)]
+fn two_sum_into(hi: &mut f64, lo: &mut f64, bound: &mut f64, x: f64) {
+    let (s, err) = kernels::two_sum(*hi, x);
+    *hi = s;
+    *lo += err;
+    *bound += lo.abs();
+}
+
+/// The vertical traversal's integer accumulators: pieces per lane in i64, moved into i128
+/// totals every [`INT_ADDS_PER_FLUSH`] rows.
+struct IntLanes<D, O> {
+    width: usize,
+    total: [i128; TILE],
+    high: [i64; TILE],
+    low: [i64; TILE],
+    count: [u64; TILE],
+    pending: u64,
+    decode: PhantomData<(D, O)>,
+}
+
+impl<D: Decode, O: ByteOrder> IntLanes<D, O> {
+    fn new(width: usize) -> Self {
+        IntLanes {
+            width,
+            total: [0; TILE],
+            high: [0; TILE],
+            low: [0; TILE],
+            count: [0; TILE],
+            pending: 0,
+            decode: PhantomData,
+        }
+    }
+
+    #[inline(always)]
+    fn add_row(&mut self, input: &Input<D>, columns: Loop, start: isize, mask_start: isize) {
+        match input.mask {
+            None => visit_strided(input.data, start, self.width, columns.input, self),
+            Some(mask) => {
+                for j in 0..self.width {
+                    if mask[(mask_start + j as isize * columns.mask) as usize] != 0 {
+                        let (h, l) = D::pieces(O::native(input.data[(start + j as isize * columns.input) as usize]));
+                        self.high[j] += h;
+                        self.low[j] += l;
+                        self.count[j] += 1;
+                    }
+                }
+            }
+        }
+        self.pending += 1;
+        if self.pending == INT_ADDS_PER_FLUSH {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        for j in 0..self.width {
+            self.total[j] += (i128::from(self.high[j]) << 32) + i128::from(self.low[j]);
+            (self.high[j], self.low[j]) = (0, 0);
+        }
+        self.pending = 0;
+    }
+}
+
+impl<D: Decode, O: ByteOrder> Visit<D::Raw> for IntLanes<D, O> {
+    #[inline(always)]
+    fn values(&mut self, values: impl Iterator<Item = D::Raw>) {
+        let w = self.width;
+        for ((high, low), raw) in self.high[..w].iter_mut().zip(self.low[..w].iter_mut()).zip(values) {
+            let (h, l) = D::pieces(O::native(raw));
+            *high += h;
+            *low += l;
+        }
+    }
+}

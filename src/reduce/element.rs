@@ -1,0 +1,397 @@
+//! Element types the reduction engine reads and writes, and how each is decoded: to an `f64`
+//! (exactly: every float16, float32 and float64 value, and every integer of 32 bits or fewer,
+//! is an `f64`) or, for bool and integers, to integer pieces summed exactly.
+//!
+//! Each type is a zero-sized marker implementing [`Decode`] over the unsigned integer of its
+//! size (its raw storage), so that a kernel is written once and monomorphized per type and byte
+//! order; [`ByteOrder`] swaps in registers (`swap_bytes` is one instruction).
+
+use crate::exact::ExactSum;
+use crate::kernels::{self, Level, Order, Partial};
+
+/// An element type, as the C ABI numbers it (`enum mean_type` in `include/mean.h`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(i32)]
+pub enum ElementType {
+    Bool = 1,
+    Int8 = 2,
+    UInt8 = 3,
+    Int16 = 4,
+    UInt16 = 5,
+    Int32 = 6,
+    UInt32 = 7,
+    Int64 = 8,
+    UInt64 = 9,
+    Float16 = 10,
+    Float32 = 11,
+    Float64 = 12,
+    /// Two float32: real, imaginary.
+    Complex64 = 13,
+    /// Two float64: real, imaginary.
+    Complex128 = 14,
+}
+
+impl ElementType {
+    const ALL: [ElementType; 14] = [
+        ElementType::Bool,
+        ElementType::Int8,
+        ElementType::UInt8,
+        ElementType::Int16,
+        ElementType::UInt16,
+        ElementType::Int32,
+        ElementType::UInt32,
+        ElementType::Int64,
+        ElementType::UInt64,
+        ElementType::Float16,
+        ElementType::Float32,
+        ElementType::Float64,
+        ElementType::Complex64,
+        ElementType::Complex128,
+    ];
+
+    /// The type the C ABI numbers `code`.
+    pub fn from_code(code: i32) -> Option<ElementType> {
+        ElementType::ALL.into_iter().find(|&t| t as i32 == code)
+    }
+
+    /// Bytes per element.
+    pub const fn size(self) -> usize {
+        match self {
+            ElementType::Bool | ElementType::Int8 | ElementType::UInt8 => 1,
+            ElementType::Int16 | ElementType::UInt16 | ElementType::Float16 => 2,
+            ElementType::Int32 | ElementType::UInt32 | ElementType::Float32 => 4,
+            ElementType::Int64 | ElementType::UInt64 | ElementType::Float64 | ElementType::Complex64 => 8,
+            ElementType::Complex128 => 16,
+        }
+    }
+
+    /// The type of one component: a complex type's real type, else the type itself.
+    pub const fn component(self) -> ElementType {
+        match self {
+            ElementType::Complex64 => ElementType::Float32,
+            ElementType::Complex128 => ElementType::Float64,
+            other => other,
+        }
+    }
+
+    pub const fn is_complex(self) -> bool {
+        matches!(self, ElementType::Complex64 | ElementType::Complex128)
+    }
+
+    /// Whether a mean can be written as this type: the float and complex types.
+    pub const fn is_result_type(self) -> bool {
+        matches!(
+            self,
+            ElementType::Float16
+                | ElementType::Float32
+                | ElementType::Float64
+                | ElementType::Complex64
+                | ElementType::Complex128
+        )
+    }
+
+    /// The alignment every element address must have: that of one component.
+    pub const fn alignment(self) -> usize {
+        self.component().size()
+    }
+}
+
+/// Raw storage of an element: an unsigned integer of its size. Every bit pattern is valid,
+/// which is what makes reading aligned bytes as a slice of it sound (see [`cast_slice`]).
+pub trait Raw: Copy + Send + Sync + 'static {
+    fn swapped(self) -> Self;
+}
+
+macro_rules! raw {
+    ($($t:ty),*) => {$(
+        impl Raw for $t {
+            #[inline(always)]
+            fn swapped(self) -> Self {
+                self.swap_bytes()
+            }
+        }
+    )*};
+}
+raw!(u8, u16, u32, u64);
+
+/// The slice of `T` whose bytes are `bytes`, if `bytes` is aligned for `T` and a whole number
+/// of elements long.
+pub fn cast_slice<T: Raw>(bytes: &[u8]) -> Option<&[T]> {
+    if !bytes.len().is_multiple_of(size_of::<T>()) || !bytes.as_ptr().cast::<T>().is_aligned() {
+        return None;
+    }
+    // SAFETY: the pointer is aligned for T and the length a multiple of T's size (checked
+    // above); T is an unsigned integer (the only implementors of the sealed-in-crate `Raw`),
+    // for which every bit pattern is valid; the result borrows `bytes`, so it lives no longer.
+    Some(unsafe { std::slice::from_raw_parts(bytes.as_ptr().cast::<T>(), bytes.len() / size_of::<T>()) })
+}
+
+/// Byte order of the stored elements relative to this CPU's.
+pub trait ByteOrder: Copy + Send + Sync + 'static {
+    /// Whether the stored order is this CPU's (raw values are then the values' own bits).
+    const NATIVE: bool;
+    fn native<R: Raw>(raw: R) -> R;
+}
+
+#[derive(Clone, Copy)]
+pub struct Native;
+#[derive(Clone, Copy)]
+pub struct Swapped;
+
+impl ByteOrder for Native {
+    const NATIVE: bool = true;
+    #[inline(always)]
+    fn native<R: Raw>(raw: R) -> R {
+        raw
+    }
+}
+
+impl ByteOrder for Swapped {
+    const NATIVE: bool = false;
+    #[inline(always)]
+    fn native<R: Raw>(raw: R) -> R {
+        raw.swapped()
+    }
+}
+
+/// How one element type decodes from its raw storage (already in native byte order).
+pub trait Decode: Copy + Send + Sync + 'static {
+    type Raw: Raw;
+    /// Bool and integer types: summed exactly as integers, never as floats.
+    const INTEGER: bool;
+    /// The value, exactly (floats; integers of up to 32 bits).
+    fn to_f64(raw: Self::Raw) -> f64;
+    /// An integer as `high * 2^32 + low`, `high` signed and `low` in [0, 2^32): each piece
+    /// fits an `i64` sum of 2^31 of them. Floats: unused.
+    fn pieces(raw: Self::Raw) -> (i64, i64);
+    /// The fast kernels' sum of a contiguous run of native values, where the crate has kernels
+    /// for the type (float32, float64).
+    fn kernel_sum(_level: Level, _raws: &[Self::Raw]) -> Option<Partial> {
+        None
+    }
+    /// Adds a contiguous run of native values to `sum` with the exact kernels, if the type has
+    /// them; false if not (nothing added).
+    fn add_exact(_sum: &mut ExactSum, _raws: &[Self::Raw]) -> bool {
+        false
+    }
+}
+
+macro_rules! small_integer {
+    ($name:ident, $raw:ty, $value:ty) => {
+        #[derive(Clone, Copy)]
+        pub struct $name;
+        impl Decode for $name {
+            type Raw = $raw;
+            const INTEGER: bool = true;
+            #[inline(always)]
+            fn to_f64(raw: $raw) -> f64 {
+                f64::from(raw as $value)
+            }
+            #[inline(always)]
+            fn pieces(raw: $raw) -> (i64, i64) {
+                (0, i64::from(raw as $value))
+            }
+        }
+    };
+}
+small_integer!(Int8, u8, i8);
+small_integer!(UInt8, u8, u8);
+small_integer!(Int16, u16, i16);
+small_integer!(UInt16, u16, u16);
+small_integer!(Int32, u32, i32);
+small_integer!(UInt32, u32, u32);
+
+/// numpy's bool is one byte, 0 or 1; any other byte counts as true (1), as numpy reads it.
+#[derive(Clone, Copy)]
+pub struct Bool;
+impl Decode for Bool {
+    type Raw = u8;
+    const INTEGER: bool = true;
+    #[inline(always)]
+    fn to_f64(raw: u8) -> f64 {
+        f64::from(u8::from(raw != 0))
+    }
+    #[inline(always)]
+    fn pieces(raw: u8) -> (i64, i64) {
+        (0, i64::from(raw != 0))
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct Int64;
+impl Decode for Int64 {
+    type Raw = u64;
+    const INTEGER: bool = true;
+    fn to_f64(raw: u64) -> f64 {
+        raw as i64 as f64 // not exact beyond 2^53; integer sums use `pieces`
+    }
+    #[inline(always)]
+    fn pieces(raw: u64) -> (i64, i64) {
+        ((raw as i64) >> 32, (raw & 0xffff_ffff) as i64)
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct UInt64;
+impl Decode for UInt64 {
+    type Raw = u64;
+    const INTEGER: bool = true;
+    fn to_f64(raw: u64) -> f64 {
+        raw as f64 // not exact beyond 2^53; integer sums use `pieces`
+    }
+    #[inline(always)]
+    fn pieces(raw: u64) -> (i64, i64) {
+        ((raw >> 32) as i64, (raw & 0xffff_ffff) as i64)
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct Float16;
+impl Decode for Float16 {
+    type Raw = u16;
+    const INTEGER: bool = false;
+    #[inline(always)]
+    fn to_f64(raw: u16) -> f64 {
+        f16_to_f64(raw)
+    }
+    fn pieces(_: u16) -> (i64, i64) {
+        (0, 0)
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct Float32;
+impl Decode for Float32 {
+    type Raw = u32;
+    const INTEGER: bool = false;
+    #[inline(always)]
+    fn to_f64(raw: u32) -> f64 {
+        f64::from(f32::from_bits(raw))
+    }
+    fn pieces(_: u32) -> (i64, i64) {
+        (0, 0)
+    }
+    fn kernel_sum(level: Level, raws: &[u32]) -> Option<Partial> {
+        Some(kernels::sum_f32_at(level, as_f32s(raws), Order::Forward))
+    }
+    fn add_exact(sum: &mut ExactSum, raws: &[u32]) -> bool {
+        kernels::add_exact_f32(sum, as_f32s(raws));
+        true
+    }
+}
+
+#[derive(Clone, Copy)]
+pub struct Float64;
+impl Decode for Float64 {
+    type Raw = u64;
+    const INTEGER: bool = false;
+    #[inline(always)]
+    fn to_f64(raw: u64) -> f64 {
+        f64::from_bits(raw)
+    }
+    fn pieces(_: u64) -> (i64, i64) {
+        (0, 0)
+    }
+    fn kernel_sum(level: Level, raws: &[u64]) -> Option<Partial> {
+        Some(kernels::sum_f64_at(level, as_f64s(raws), Order::Forward))
+    }
+    fn add_exact(sum: &mut ExactSum, raws: &[u64]) -> bool {
+        kernels::add_exact_f64(sum, as_f64s(raws));
+        true
+    }
+}
+
+/// Native float32 bits as the floats (same size and alignment; every bit pattern is a float).
+fn as_f32s(raws: &[u32]) -> &[f32] {
+    // SAFETY: f32 and u32 have the same size and alignment and every u32 is a valid f32; the
+    // result borrows `raws`.
+    unsafe { std::slice::from_raw_parts(raws.as_ptr().cast::<f32>(), raws.len()) }
+}
+
+/// Native float64 bits as the floats (as [`as_f32s`]).
+fn as_f64s(raws: &[u64]) -> &[f64] {
+    // SAFETY: f64 and u64 have the same size and alignment and every u64 is a valid f64; the
+    // result borrows `raws`.
+    unsafe { std::slice::from_raw_parts(raws.as_ptr().cast::<f64>(), raws.len()) }
+}
+
+/// A binary16 value, exactly, branch-free but for infinities and NaN: its exponent and
+/// significand bits placed at binary32's positions give the value times 2^-112 (subnormals
+/// included, as binary32 subnormals), which one exact multiply rescales. Vectorizes.
+#[inline(always)]
+pub fn f16_to_f64(bits: u16) -> f64 {
+    let magnitude = u32::from(bits & 0x7fff);
+    let sign = u32::from(bits & 0x8000) << 16;
+    let finite = f32::from_bits(magnitude << 13) * f32::from_bits(0x7780_0000); // 2^112
+    let special = f32::from_bits((magnitude << 13) | 0x7f80_0000); // inf, or NaN keeping its payload
+    let value = if magnitude >= 0x7c00 { special } else { finite };
+    f64::from(f32::from_bits(value.to_bits() | sign))
+}
+
+/// `x` rounded to the nearest binary16 (ties to even; beyond the largest, infinity), as bits.
+pub fn f64_to_f16_bits(x: f64) -> u16 {
+    let sign = if x.is_sign_negative() { 0x8000u16 } else { 0 };
+    let a = x.abs();
+    if a.is_nan() {
+        return sign | 0x7e00;
+    }
+    // The quantum (spacing) of binary16 at `a`: 2^(e - 10) for normal a (e = a's exponent),
+    // 2^-24 for subnormals. a / quantum rounded to an integer, ties to even, is the result's
+    // significand times 2^(its exponent - the quantum's): exact in f64 (powers of two).
+    let exponent = if a == 0.0 { -25 } else { ((a.to_bits() >> 52) as i32 - 1023).max(-14) };
+    if exponent > 15 {
+        return sign | 0x7c00;
+    }
+    let quantum = f64::from_bits(((exponent - 10 + 1023) as u64) << 52);
+    let rounded = (a / quantum).round_ties_even() * quantum;
+    if rounded > 65504.0 {
+        return sign | 0x7c00;
+    }
+    // `rounded` is a binary16 value: its binary32 form converts back by the inverse placement.
+    let as_f32 = (rounded as f32) * f32::from_bits(0x0780_0000); // 2^-112, exact for binary16 values
+    sign | (as_f32.to_bits() >> 13) as u16
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_float16_round_trips_and_matches_the_reference() {
+        for bits in 0..=u16::MAX {
+            let value = f16_to_f64(bits);
+            // Reference: sign * significand * 2^exponent from the fields.
+            let (s, e, m) = ((bits >> 15) & 1, (bits >> 10) & 0x1f, bits & 0x3ff);
+            let reference = match e {
+                0 => f64::from(m) * 2f64.powi(-24),
+                31 if m == 0 => f64::INFINITY,
+                31 => f64::NAN,
+                _ => (1.0 + f64::from(m) / 1024.0) * 2f64.powi(i32::from(e) - 15),
+            };
+            let reference = if s == 1 { -reference } else { reference };
+            if reference.is_nan() {
+                assert!(value.is_nan());
+                continue;
+            }
+            assert_eq!(value.to_bits(), reference.to_bits(), "bits {bits:#06x}");
+            assert_eq!(f64_to_f16_bits(value), bits, "round trip of {bits:#06x}");
+        }
+    }
+
+    #[test]
+    fn rounding_to_float16_is_to_nearest_ties_to_even() {
+        for bits in 0..0x7bffu16 {
+            let (low, high) = (f16_to_f64(bits), f16_to_f64(bits + 1));
+            let middle = (low + high) / 2.0; // exact in f64
+            let even = if bits % 2 == 0 { bits } else { bits + 1 };
+            assert_eq!(f64_to_f16_bits(middle), even);
+            assert_eq!(f64_to_f16_bits(middle.next_down()), bits);
+            assert_eq!(f64_to_f16_bits(middle.next_up()), bits + 1);
+        }
+        assert_eq!(f64_to_f16_bits(65519.99), 0x7bff);
+        assert_eq!(f64_to_f16_bits(65520.0), 0x7c00);
+        assert_eq!(f64_to_f16_bits(-1e300), 0xfc00);
+        assert_eq!(f64_to_f16_bits(2f64.powi(-25)), 0); // a tie with zero: to even
+        assert_eq!(f64_to_f16_bits(2f64.powi(-25).next_up()), 1);
+    }
+}
