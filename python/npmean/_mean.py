@@ -283,7 +283,7 @@ def _general(arr: np.ndarray, axis, dtype, out, keepdims, where, threads: int):
         and (mask is None or not np.may_share_memory(out, mask))
     )
     target = out if direct else np.empty(kept_shape, result_dtype)
-    reduce(_library, base, mask, target, axes, threads)
+    reduce(_library, base, mask, target, axes, threads, _data_pointer)
     if out is not None:
         if not direct:
             np.copyto(out, target, casting="same_kind")

@@ -24,7 +24,7 @@ use std::marker::PhantomData;
 use super::element::{ByteOrder, Decode};
 use super::layout::{Loop, Loops, Plan, for_each_start};
 use crate::exact::ExactSum;
-use crate::kernels::{self, DoubleDouble, Level, Order, Partial, UNIT_ROUNDOFF};
+use crate::kernels::{self, DoubleDouble, Level, Partial, UNIT_ROUNDOFF};
 use crate::rounding::{Format, Rounded, round_mean};
 
 /// Adjacent cells summed together by the vertical traversal: 8 KiB of each accumulator array.
@@ -32,8 +32,9 @@ pub const TILE: usize = 256;
 /// Values decoded before a kernel runs over them (the horizontal traversal of rows that are not
 /// contiguous native floats).
 const BUFFER: usize = 512;
-/// Rows or buffers shorter than this are summed by a scalar loop: a kernel's setup costs more.
-const KERNEL_FROM: usize = 32;
+/// Contiguous native float rows this long or longer go to the whole-array kernels; shorter
+/// ones are decoded and summed by [`lanes_sum`], whose setup is nothing.
+const KERNEL_FROM: usize = 4096;
 /// Integer adds between two moves of the pieces' sums into the 128-bit total: each piece is
 /// below 2^32 in magnitude, so 2^31 of them fit an i64.
 const INT_ADDS_PER_FLUSH: u64 = 1 << 31;
@@ -94,8 +95,9 @@ pub fn run<D: Decode, O: ByteOrder>(input: &Input<D>, plan: &Plan, out: &mut Out
             vertical_tiles::<D, O>(input, &plan.reduced, columns, (i, m, o), out);
         });
     } else {
+        let mut scratch = FloatCell::<D, O>::new();
         for_each_start(plan.kept.as_slice(), start, |i, m, o| {
-            let value = cell_mean::<D, O>(input, &plan.reduced, i, m, out.format, level);
+            let value = cell_mean::<D, O>(input, &plan.reduced, (i, m), out.format, level, &mut scratch);
             out.write(o, value);
         });
     }
@@ -131,17 +133,18 @@ fn visit_strided<R: Copy, V: Visit<R>>(data: &[R], start: isize, len: usize, ste
 fn cell_mean<D: Decode, O: ByteOrder>(
     input: &Input<D>,
     reduced: &Loops,
-    start: isize,
-    mask_start: isize,
+    (start, mask_start): (isize, isize),
     format: Format,
     level: Level,
+    scratch: &mut FloatCell<D, O>,
 ) -> f64 {
     if D::INTEGER {
         let mut sum = IntSum::<D, O>::default();
         for_each_row(input, reduced, (start, mask_start), &mut sum);
         return sum.mean(format);
     }
-    let mut fast = FloatCell::<D, O>::new(level);
+    let fast = scratch;
+    fast.reset();
     let (outer, row) = rows(reduced);
     for_each_start(outer, (start, mask_start, 0), |i, m, _| {
         if input.mask.is_none() && O::NATIVE && row.input == 1 && row.len >= KERNEL_FROM {
@@ -152,7 +155,7 @@ fn cell_mean<D: Decode, O: ByteOrder>(
                 return;
             }
         }
-        visit_row(input, row, i, m, &mut fast);
+        visit_row(input, row, i, m, fast);
     });
     fast.flush();
     finish_float(fast.partial, fast.count, format, || exact_cell::<D, O>(input, reduced, start, mask_start))
@@ -228,28 +231,28 @@ impl<D: Decode, O: ByteOrder> Visit<D::Raw> for ExactCell<D, O> {
 }
 
 /// A float cell's fast sum: kernel results merged, and values that come one at a time
-/// decoded into a buffer first, which a kernel then sums.
+/// decoded into a buffer first, summed by [`lanes_sum`] when it fills. One per traversal,
+/// reset for each cell (the buffer is not cleared: only its filled part is read).
 struct FloatCell<D, O> {
     partial: Partial,
     count: u64,
     buffer: [f64; BUFFER],
     filled: usize,
-    level: Level,
     decode: PhantomData<(D, O)>,
 }
 
 impl<D: Decode, O: ByteOrder> FloatCell<D, O> {
-    fn new(level: Level) -> Self {
-        FloatCell { partial: Partial::ZERO, count: 0, buffer: [0.0; BUFFER], filled: 0, level, decode: PhantomData }
+    fn new() -> Self {
+        FloatCell { partial: Partial::ZERO, count: 0, buffer: [0.0; BUFFER], filled: 0, decode: PhantomData }
+    }
+
+    fn reset(&mut self) {
+        (self.partial, self.count, self.filled) = (Partial::ZERO, 0, 0);
     }
 
     fn flush(&mut self) {
         let values = &self.buffer[..self.filled];
-        self.partial = if values.len() >= KERNEL_FROM {
-            self.partial.merge(kernels::sum_f64_at(self.level, values, Order::Forward))
-        } else {
-            values.iter().fold(self.partial, |p, &x| p.add_f64(x))
-        };
+        self.partial = self.partial.merge(lanes_sum(values));
         self.count += values.len() as u64;
         self.filled = 0;
     }
@@ -258,14 +261,42 @@ impl<D: Decode, O: ByteOrder> FloatCell<D, O> {
 impl<D: Decode, O: ByteOrder> Visit<D::Raw> for FloatCell<D, O> {
     #[inline(always)]
     fn values(&mut self, values: impl Iterator<Item = D::Raw>) {
-        for raw in values {
+        let mut values = values.peekable();
+        while values.peek().is_some() {
+            let free = &mut self.buffer[self.filled..];
+            let mut filled = 0;
+            for (slot, raw) in free.iter_mut().zip(values.by_ref()) {
+                *slot = D::to_f64(O::native(raw));
+                filled += 1;
+            }
+            self.filled += filled;
             if self.filled == BUFFER {
                 self.flush();
             }
-            self.buffer[self.filled] = D::to_f64(O::native(raw));
-            self.filled += 1;
         }
     }
+}
+
+/// Lanes of [`lanes_sum`]: independent sums, so that adds overlap (and vectorize).
+const LANES: usize = 4;
+
+/// The sum of `values` with an error bound: TwoSum into `LANES` double-doubles whose low parts
+/// add plainly (each such add errs by at most u times its result, accumulated in the bound),
+/// merged at the end. Cheaper than a kernel call for the short runs the engine meets.
+fn lanes_sum(values: &[f64]) -> Partial {
+    let (mut hi, mut lo, mut bound) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
+    let mut chunks = values.chunks_exact(LANES);
+    for chunk in chunks.by_ref() {
+        for j in 0..LANES {
+            two_sum_into(&mut hi[j], &mut lo[j], &mut bound[j], chunk[j]);
+        }
+    }
+    for (j, &x) in chunks.remainder().iter().enumerate() {
+        two_sum_into(&mut hi[j], &mut lo[j], &mut bound[j], x);
+    }
+    (0..LANES).fold(Partial::ZERO, |total, j| {
+        total.merge(Partial { sum: DoubleDouble { hi: hi[j], lo: lo[j] }, error: bound[j] * UNIT_ROUNDOFF })
+    })
 }
 
 /// An exact integer sum: pieces (see [`Decode::pieces`]) summed in i64, moved into an i128
