@@ -106,7 +106,7 @@ test-dist: venv
 
 # Fuzzing needs a nightly toolchain and cargo-fuzz (installed here from crates.io if missing).
 FUZZ_SECONDS ?= 600
-FUZZ_TARGETS := means accumulator_bytes
+FUZZ_TARGETS := means accumulator_bytes reduce
 # Inputs up to 128 KiB: 16,384 doubles, enough for whole kernel blocks and the runs of blocks
 # the exact path sends to the large superaccumulator.
 FUZZ_MAX_LEN ?= 131072

@@ -289,7 +289,12 @@ def _general(arr: np.ndarray, axis, dtype, out, keepdims, where, threads: int):
             np.copyto(out, target, casting="same_kind")
         return out
     if type(arr) is not np.ndarray and target.ndim:
-        target = target.view(type(arr))
+        # As numpy's reductions: the input's __array_wrap__ makes the subclass (and its
+        # __array_finalize__ sees the input, so attributes carry over).
+        try:
+            return arr.__array_wrap__(target, None, False)
+        except TypeError:  # numpy 1.x: (array, context)
+            return arr.__array_wrap__(target, None)
     return target if target.ndim else target[()]
 
 

@@ -315,3 +315,75 @@ def test_matrix_means_are_matrices_like_numpy():
         got, want = npmean.mean(m, axis=axis), np.mean(m, axis=axis)
         assert type(got) is type(want)
         assert np.array_equal(got, want)
+
+
+def zoo():
+    """A bottleneck-style array zoo (bottleneck/tests/util.py's idea): every dtype, shapes from
+    0-d to 3-d with empty axes, NaN and infinities, byte-swapped, sliced and transposed."""
+    rng = np.random.default_rng(7)
+    shapes = [(), (0,), (1,), (2,), (5,), (0, 3), (3, 0), (2, 3), (4, 1), (1, 2, 3), (2, 0, 2), (3, 4, 2)]
+    for dtype in ALL:
+        for shape in shapes:
+            size = int(np.prod(shape))
+            base = _zoo_values(rng, dtype, size)
+            a = base.reshape(shape)
+            yield a
+            if a.ndim >= 2:
+                yield a.T
+                yield a[::-1]
+            if np.dtype(dtype).itemsize > 1:
+                yield a.astype(np.dtype(dtype).newbyteorder())
+            if np.dtype(dtype).kind in "fc" and size:
+                special = a.copy()
+                special.flat[rng.integers(0, size)] = rng.choice([np.nan, np.inf, -np.inf])
+                yield special
+
+
+def _zoo_values(rng, dtype, size):
+    dtype = np.dtype(dtype)
+    if dtype.kind == "b":
+        return rng.random(size) < 0.5
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        return rng.integers(info.min, info.max, size, dtype=dtype, endpoint=True)
+    values = rng.standard_normal(size) * 10.0 ** rng.integers(-3, 4, size)
+    if dtype.kind == "c":
+        values = values + 1j * rng.standard_normal(size)
+    return values.astype(dtype)
+
+
+def test_the_zoo_behaves_like_numpy_and_is_exact():
+    checked = 0
+    for a in zoo():
+        for axis in [None, *range(-a.ndim - 1, a.ndim + 1)]:
+            with warnings.catch_warnings(record=True) as numpy_warnings:
+                warnings.simplefilter("always")
+                try:
+                    want = np.mean(a, axis=axis)
+                except Exception as error:  # both raise, or neither
+                    with pytest.raises(type(error)):
+                        npmean.mean(a, axis=axis)
+                    continue
+            with warnings.catch_warnings(record=True) as our_warnings:
+                warnings.simplefilter("always")
+                got = npmean.mean(a, axis=axis)
+            assert type(got) is type(want), (a.dtype, a.shape, axis)
+            assert np.shape(got) == np.shape(want) and np.asarray(got).dtype == np.asarray(want).dtype
+            empty = any("empty slice" in str(w.message) for w in numpy_warnings)
+            assert empty == any("empty slice" in str(w.message) for w in our_warnings), (a.shape, axis)
+            if np.all(np.isfinite(a)):
+                axes = normalized_axes(axis, a.ndim)
+                assert same_bits(got, oracle(a, axes, False, None, np.asarray(want).dtype))
+            else:  # NaN and infinities: IEEE rules per cell and per component
+                parts = [(np.real, a.real), (np.imag, a.imag)] if a.dtype.kind == "c" else [(np.real, a)]
+                for part, values in parts:
+                    # numpy divides a complex sum by a complex count, which makes an infinite
+                    # component's partner NaN: each component's own mean is the reference.
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", RuntimeWarning)
+                        reference = np.asarray(np.mean(values, axis=axis))
+                    mine = np.asarray(part(got))
+                    assert np.array_equal(np.isnan(mine), np.isnan(reference)), (a, axis)
+                    assert np.array_equal(np.isinf(mine) & (mine > 0), np.isinf(reference) & (reference > 0))
+            checked += 1
+    assert checked > 1000
