@@ -279,6 +279,33 @@ fn error_bounds_hold_at_every_level() {
 }
 
 #[test]
+fn run_sums_bound_their_error_at_every_level_length_and_alignment() {
+    // The engine's short-run kernel (`run_sum_f64_at`) against its portable twin and the exact
+    // sum: every length up to a few vectors past the unrolled chunk, every start offset within
+    // a vector, data that cancels and data that spans many binades.
+    use mean::kernels::{portable, run_sum_f64_at};
+    let mut cases: Vec<Vec<f64>> = KINDS.iter().map(|k| data_f64(k, 300, 5)).collect();
+    let mut cancel = data_f64("normal", 300, 6);
+    for i in (0..300).step_by(7) {
+        cancel[i] = if i % 2 == 0 { 1e300 } else { -1e300 };
+    }
+    cases.push(cancel);
+    for level in levels() {
+        for values in &cases {
+            for start in 0..8 {
+                for len in 0..(values.len() - start).min(80) {
+                    let run = &values[start..start + len];
+                    let got = run_sum_f64_at(level, run);
+                    assert!(bound_holds(run.iter().copied(), got), "{level:?} start {start} len {len}: {got:?}");
+                    let twin = portable::sum_f64(run);
+                    assert!(bound_holds(run.iter().copied(), twin));
+                }
+            }
+        }
+    }
+}
+
+#[test]
 fn exact_f32_sums_at_every_level_equal_the_scalar_exact_sum() {
     use mean::exact::ExactSum;
     use mean::kernels::add_exact_f32_at;

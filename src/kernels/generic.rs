@@ -181,6 +181,45 @@ unsafe fn opaque_one<V: F64Lanes>() -> V {
     unsafe { V::splat(core::hint::black_box(1.0)) }
 }
 
+/// The sum of a short run of f64 values (one cell of an axis reduction) with an error bound:
+/// no blocks, no certificate, nothing to set up. Two vectors of lanes keep TwoSum's high parts;
+/// the low parts add plainly, each add erring by at most u times its result, and the
+/// magnitudes of those results add up to the bound. What is left after whole vectors goes
+/// through [`Partial`] one value at a time.
+///
+/// # Safety
+/// The CPU must have V's instruction set.
+#[inline(always)]
+pub(crate) unsafe fn run_sum<V: F64Lanes>(xs: &[f64]) -> Partial {
+    // SAFETY (every block below): the caller runs on a CPU with V's instruction set, and each
+    // load reads LANES values inside a chunk of 2 * LANES.
+    let one = unsafe { opaque_one::<V>() };
+    let zero = unsafe { V::zero() };
+    let (mut hi, mut lo, mut bound) = ([zero; 2], [zero; 2], [zero; 2]);
+    let mut chunks = xs.chunks_exact(2 * V::LANES);
+    for chunk in chunks.by_ref() {
+        for k in 0..2 {
+            unsafe {
+                let (sum, err) = two_sum(hi[k], V::load(&chunk[k * V::LANES..]), one);
+                hi[k] = sum;
+                lo[k] = lo[k].add(err);
+                bound[k] = bound[k].add(lo[k].abs());
+            }
+        }
+    }
+    let mut total = Partial::ZERO;
+    let mut bounds = 0.0;
+    for k in 0..2 {
+        let (his, los, bs) = unsafe { (hi[k].lanes(), lo[k].lanes(), bound[k].lanes()) };
+        for j in 0..V::LANES {
+            total = total.add_f64(his[j]).add_to_lo(los[j]);
+            bounds += bs[j];
+        }
+    }
+    total.error += bounds * crate::kernels::UNIT_ROUNDOFF;
+    chunks.remainder().iter().fold(total, |t, &x| t.add_f64(x))
+}
+
 /// A double-double per lane, and the sum of the magnitudes of its low parts' rounding errors,
 /// each computed exactly with TwoSum: zero as long as every low-part add was exact, which is
 /// what lets the rounding test settle exact ties without the exact path.

@@ -295,6 +295,25 @@ pub fn sum_f64_at(level: Level, xs: &[f64], order: Order) -> Partial {
     portable::sum_f64(xs)
 }
 
+/// The sum of a short run of f64 values (a cell of an axis reduction, or a buffer of decoded
+/// values) with an error bound, at a given level: no blocks and no certificate, so nothing to
+/// set up (see `generic::run_sum`); the portable twin is [`portable::sum_f64`].
+pub fn run_sum_f64_at(level: Level, xs: &[f64]) -> Partial {
+    #[cfg(target_arch = "x86_64")]
+    if level.is_available() {
+        // SAFETY: each arm's feature was just detected on this CPU.
+        unsafe {
+            match level {
+                Level::Avx512 => return x86_64::run_sum_avx512(xs),
+                Level::Avx2 => return x86_64::run_sum_avx2(xs),
+                Level::Sse2 => return x86_64::run_sum_sse2(xs),
+                Level::Scalar => {}
+            }
+        }
+    }
+    portable::sum_f64(xs)
+}
+
 /// The benchmark's read probe: f32 values converted and added in plain f64 lanes at the
 /// selected level, with none of the accuracy work. Not a mean; a measure of the memory limit.
 pub fn plain_sum_f32(xs: &[f32]) -> f64 {

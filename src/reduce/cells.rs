@@ -33,7 +33,7 @@ pub const TILE: usize = 256;
 /// contiguous native floats).
 const BUFFER: usize = 512;
 /// Contiguous native float rows this long or longer go to the whole-array kernels; shorter
-/// ones are decoded and summed by [`lanes_sum`], whose setup is nothing.
+/// ones are decoded into a buffer and summed by `kernels::run_sum_f64_at` (no setup).
 const KERNEL_FROM: usize = 4096;
 /// Integer adds between two moves of the pieces' sums into the 128-bit total: each piece is
 /// below 2^32 in magnitude, so 2^31 of them fit an i64.
@@ -95,7 +95,7 @@ pub fn run<D: Decode, O: ByteOrder>(input: &Input<D>, plan: &Plan, out: &mut Out
             vertical_tiles::<D, O>(input, &plan.reduced, columns, (i, m, o), out);
         });
     } else {
-        let mut scratch = FloatCell::<D, O>::new();
+        let mut scratch = FloatCell::<D, O>::new(level);
         for_each_start(plan.kept.as_slice(), start, |i, m, o| {
             let value = cell_mean::<D, O>(input, &plan.reduced, (i, m), out.format, level, &mut scratch);
             out.write(o, value);
@@ -125,7 +125,11 @@ fn visit_strided<R: Copy, V: Visit<R>>(data: &[R], start: isize, len: usize, ste
     match step as usize {
         0 => visit.values(std::iter::repeat_n(data[start], len)),
         1 => visit.values(data[start..start + len].iter().copied()),
-        step => visit.values(data[start..=start + (len - 1) * step].iter().step_by(step).copied()),
+        // Indexing, not `step_by`: a plain loop with a hoistable bound check, ~3x faster here.
+        step => {
+            let run = &data[start..=start + (len - 1) * step];
+            visit.values((0..len).map(move |i| run[i * step]))
+        }
     }
 }
 
@@ -231,19 +235,20 @@ impl<D: Decode, O: ByteOrder> Visit<D::Raw> for ExactCell<D, O> {
 }
 
 /// A float cell's fast sum: kernel results merged, and values that come one at a time
-/// decoded into a buffer first, summed by [`lanes_sum`] when it fills. One per traversal,
+/// decoded into a buffer first, summed by `kernels::run_sum_f64_at` when it fills. One per traversal,
 /// reset for each cell (the buffer is not cleared: only its filled part is read).
 struct FloatCell<D, O> {
     partial: Partial,
     count: u64,
     buffer: [f64; BUFFER],
     filled: usize,
+    level: Level,
     decode: PhantomData<(D, O)>,
 }
 
 impl<D: Decode, O: ByteOrder> FloatCell<D, O> {
-    fn new() -> Self {
-        FloatCell { partial: Partial::ZERO, count: 0, buffer: [0.0; BUFFER], filled: 0, decode: PhantomData }
+    fn new(level: Level) -> Self {
+        FloatCell { partial: Partial::ZERO, count: 0, buffer: [0.0; BUFFER], filled: 0, level, decode: PhantomData }
     }
 
     fn reset(&mut self) {
@@ -252,7 +257,7 @@ impl<D: Decode, O: ByteOrder> FloatCell<D, O> {
 
     fn flush(&mut self) {
         let values = &self.buffer[..self.filled];
-        self.partial = self.partial.merge(lanes_sum(values));
+        self.partial = self.partial.merge(kernels::run_sum_f64_at(self.level, values));
         self.count += values.len() as u64;
         self.filled = 0;
     }
@@ -277,28 +282,6 @@ impl<D: Decode, O: ByteOrder> Visit<D::Raw> for FloatCell<D, O> {
     }
 }
 
-/// Lanes of [`lanes_sum`]: independent sums, so that adds overlap (and vectorize).
-const LANES: usize = 4;
-
-/// The sum of `values` with an error bound: TwoSum into `LANES` double-doubles whose low parts
-/// add plainly (each such add errs by at most u times its result, accumulated in the bound),
-/// merged at the end. Cheaper than a kernel call for the short runs the engine meets.
-fn lanes_sum(values: &[f64]) -> Partial {
-    let (mut hi, mut lo, mut bound) = ([0.0; LANES], [0.0; LANES], [0.0; LANES]);
-    let mut chunks = values.chunks_exact(LANES);
-    for chunk in chunks.by_ref() {
-        for j in 0..LANES {
-            two_sum_into(&mut hi[j], &mut lo[j], &mut bound[j], chunk[j]);
-        }
-    }
-    for (j, &x) in chunks.remainder().iter().enumerate() {
-        two_sum_into(&mut hi[j], &mut lo[j], &mut bound[j], x);
-    }
-    (0..LANES).fold(Partial::ZERO, |total, j| {
-        total.merge(Partial { sum: DoubleDouble { hi: hi[j], lo: lo[j] }, error: bound[j] * UNIT_ROUNDOFF })
-    })
-}
-
 /// An exact integer sum: pieces (see [`Decode::pieces`]) summed in i64, moved into an i128
 /// before they could overflow.
 struct IntSum<D, O> {
@@ -319,23 +302,32 @@ impl<D, O> Default for IntSum<D, O> {
 impl<D: Decode, O: ByteOrder> Visit<D::Raw> for IntSum<D, O> {
     #[inline(always)]
     fn values(&mut self, values: impl Iterator<Item = D::Raw>) {
-        let mut values = values.peekable();
-        while values.peek().is_some() {
-            // A chunk short enough that its pieces cannot overflow: a plain, vectorizable loop.
-            let room = (INT_ADDS_PER_FLUSH - self.pending) as usize;
-            let (mut high, mut low, mut n) = (0i64, 0i64, 0u64);
-            for raw in values.by_ref().take(room) {
-                let (h, l) = D::pieces(O::native(raw));
-                high += h;
-                low += l;
-                n += 1;
+        let room = INT_ADDS_PER_FLUSH - self.pending;
+        match values.size_hint() {
+            // The common case: the run fits before the next flush. A plain fold, which
+            // vectorizes (no per-value check).
+            (_, Some(most)) if (most as u64) < room => {
+                // (A filtered run, masked, yields fewer than `most`: the fold counts.)
+                let (high, low, n) = values.fold((0i64, 0i64, 0u64), |(high, low, n), raw| {
+                    let (h, l) = D::pieces(O::native(raw));
+                    (high + h, low + l, n + 1)
+                });
+                self.high += high;
+                self.low += low;
+                self.count += n;
+                self.pending += n;
             }
-            self.high += high;
-            self.low += low;
-            self.count += n;
-            self.pending += n;
-            if self.pending == INT_ADDS_PER_FLUSH {
-                self.flush();
+            _ => {
+                for raw in values {
+                    let (h, l) = D::pieces(O::native(raw));
+                    self.high += h;
+                    self.low += l;
+                    self.count += 1;
+                    self.pending += 1;
+                    if self.pending == INT_ADDS_PER_FLUSH {
+                        self.flush();
+                    }
+                }
             }
         }
     }

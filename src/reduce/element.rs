@@ -227,7 +227,10 @@ impl Decode for Int64 {
     }
     #[inline(always)]
     fn pieces(raw: u64) -> (i64, i64) {
-        ((raw as i64) >> 32, (raw & 0xffff_ffff) as i64)
+        // The signed high half, from logical shifts only (AVX2 has no 64-bit arithmetic
+        // shift): its unsigned value minus 2^32 for a negative number.
+        let (logical, sign) = ((raw >> 32) as i64, (raw >> 63) as i64);
+        (logical - (sign << 32), (raw & 0xffff_ffff) as i64)
     }
 }
 

@@ -12,7 +12,15 @@ use super::{Order, Partial};
 use super::generic;
 
 macro_rules! entry_points {
-    ($feature:literal, $vector:ty, $sum_f32:ident, $sum_f64:ident, $plain_f32:ident, $flag_test:ident) => {
+    ($feature:literal, $vector:ty, $sum_f32:ident, $sum_f64:ident, $plain_f32:ident, $flag_test:ident, $run_sum:ident) => {
+        /// # Safety
+        #[doc = concat!("The CPU must support `", $feature, "`.")]
+        #[target_feature(enable = $feature)]
+        pub(super) unsafe fn $run_sum(xs: &[f64]) -> Partial {
+            // SAFETY: the caller checked the feature; the target_feature makes it usable here.
+            unsafe { generic::run_sum::<$vector>(xs) }
+        }
+
         /// # Safety
         #[doc = concat!("The CPU must support `", $feature, "`.")]
         #[target_feature(enable = $feature)]
@@ -47,6 +55,6 @@ macro_rules! entry_points {
     };
 }
 
-entry_points!("sse2", sse2::Sse2, sum_f32_sse2, sum_f64_sse2, plain_sum_f32_sse2, flag_test_sse2);
-entry_points!("avx2,fma", avx2::Avx2, sum_f32_avx2, sum_f64_avx2, plain_sum_f32_avx2, flag_test_avx2);
-entry_points!("avx512f,avx512dq", avx512::Avx512, sum_f32_avx512, sum_f64_avx512, plain_sum_f32_avx512, flag_test_avx512);
+entry_points!("sse2", sse2::Sse2, sum_f32_sse2, sum_f64_sse2, plain_sum_f32_sse2, flag_test_sse2, run_sum_sse2);
+entry_points!("avx2,fma", avx2::Avx2, sum_f32_avx2, sum_f64_avx2, plain_sum_f32_avx2, flag_test_avx2, run_sum_avx2);
+entry_points!("avx512f,avx512dq", avx512::Avx512, sum_f32_avx512, sum_f64_avx512, plain_sum_f32_avx512, flag_test_avx512, run_sum_avx512);
