@@ -534,3 +534,31 @@ fn uncertified_f32_blocks_are_summed_exactly_in_the_same_pass() {
         assert_eq!(mean_f32_using(&long, 2, level), 1.0, "{level:?}");
     }
 }
+
+#[test]
+fn column_kernels_equal_their_portable_twin_at_every_level_and_width() {
+    // The vertical traversal's kernels (`add_row_*_at`) against the naive loop: same TwoSum
+    // arithmetic, so bit-identical sums and bounds, for every width around the vector sizes.
+    use mean::kernels::{add_row_f32_at, add_row_f64_at, portable};
+    let rows: Vec<Vec<f64>> = (0..5).map(|k| data_f64(KINDS[k % KINDS.len()], 70, 20 + k as u64)).collect();
+    for level in levels() {
+        for width in 0..70 {
+            let mut fast = (vec![0.0; width], vec![0.0; width], vec![0.0; width]);
+            let mut naive = fast.clone();
+            let mut fast32 = fast.clone();
+            let mut naive32 = fast.clone();
+            for row in &rows {
+                let row32: Vec<f32> = row[..width].iter().map(|&x| x as f32).collect();
+                add_row_f64_at(level, &mut fast.0, &mut fast.1, &mut fast.2, &row[..width]);
+                portable::add_row(&mut naive.0, &mut naive.1, &mut naive.2, row[..width].iter().copied());
+                add_row_f32_at(level, &mut fast32.0, &mut fast32.1, &mut fast32.2, &row32);
+                portable::add_row(&mut naive32.0, &mut naive32.1, &mut naive32.2, row32.iter().map(|&x| f64::from(x)));
+            }
+            let bits = |v: &(Vec<f64>, Vec<f64>, Vec<f64>)| -> Vec<u64> {
+                v.0.iter().chain(&v.1).chain(&v.2).map(|x| x.to_bits()).collect()
+            };
+            assert_eq!(bits(&fast), bits(&naive), "{level:?} f64 width {width}");
+            assert_eq!(bits(&fast32), bits(&naive32), "{level:?} f32 width {width}");
+        }
+    }
+}

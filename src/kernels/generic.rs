@@ -220,6 +220,41 @@ pub(crate) unsafe fn run_sum<V: F64Lanes>(xs: &[f64]) -> Partial {
     chunks.remainder().iter().fold(total, |t, &x| t.add_f64(x))
 }
 
+/// Adds one row of a reduction down columns (an outer axis) into per-column double-double
+/// lanes: `hi[j], lo[j] += row[j]` by TwoSum into `hi`, the error added plainly to `lo`, and
+/// `|lo[j]|` after the add into `bound[j]` (each plain add errs by at most u times it). The
+/// three arrays hold at least `row.len()` values and stay in L1 across rows.
+///
+/// # Safety
+/// The CPU must have V's instruction set.
+#[inline(always)]
+pub(crate) unsafe fn add_row<V: F64Lanes, T: Input>(hi: &mut [f64], lo: &mut [f64], bound: &mut [f64], row: &[T])
+where
+    f64: From<T>,
+{
+    let n = row.len();
+    let (hi, lo, bound) = (&mut hi[..n], &mut lo[..n], &mut bound[..n]);
+    // SAFETY: the caller runs on a CPU with V's instruction set.
+    let one = unsafe { opaque_one::<V>() };
+    let whole = n / V::LANES * V::LANES;
+    for j in (0..whole).step_by(V::LANES) {
+        // SAFETY: V's instruction set (the caller); j + LANES <= n for every slice.
+        unsafe {
+            let (sum, err) = two_sum(V::load(&hi[j..]), T::load::<V>(&row[j..]), one);
+            let low = V::load(&lo[j..]).add(err);
+            sum.store(&mut hi[j..]);
+            low.store(&mut lo[j..]);
+            V::load(&bound[j..]).add(low.abs()).store(&mut bound[j..]);
+        }
+    }
+    for j in whole..n {
+        let (sum, err) = crate::kernels::two_sum(hi[j], f64::from(row[j]));
+        hi[j] = sum;
+        lo[j] += err;
+        bound[j] += lo[j].abs();
+    }
+}
+
 /// A double-double per lane, and the sum of the magnitudes of its low parts' rounding errors,
 /// each computed exactly with TwoSum: zero as long as every low-part add was exact, which is
 /// what lets the rounding test settle exact ties without the exact path.

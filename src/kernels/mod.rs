@@ -314,6 +314,43 @@ pub fn run_sum_f64_at(level: Level, xs: &[f64]) -> Partial {
     portable::sum_f64(xs)
 }
 
+/// Per-column double-double sums for a reduction down columns: each `row[j]` added into
+/// `hi[j], lo[j]` (TwoSum), with `bound[j]` the sum of `|lo[j]|` after each add, so that the
+/// error of column j is at most `bound[j] * UNIT_ROUNDOFF`. The arrays hold at least
+/// `row.len()` values. At a given level; the portable twin is the same arithmetic in a loop.
+pub fn add_row_f64_at(level: Level, hi: &mut [f64], lo: &mut [f64], bound: &mut [f64], row: &[f64]) {
+    #[cfg(target_arch = "x86_64")]
+    if level.is_available() {
+        // SAFETY: each arm's feature was just detected on this CPU.
+        unsafe {
+            match level {
+                Level::Avx512 => return x86_64::add_row_f64_avx512(hi, lo, bound, row),
+                Level::Avx2 => return x86_64::add_row_f64_avx2(hi, lo, bound, row),
+                Level::Sse2 => return x86_64::add_row_f64_sse2(hi, lo, bound, row),
+                Level::Scalar => {}
+            }
+        }
+    }
+    portable::add_row(hi, lo, bound, row.iter().copied());
+}
+
+/// [`add_row_f64_at`] for f32 values (each converted exactly).
+pub fn add_row_f32_at(level: Level, hi: &mut [f64], lo: &mut [f64], bound: &mut [f64], row: &[f32]) {
+    #[cfg(target_arch = "x86_64")]
+    if level.is_available() {
+        // SAFETY: each arm's feature was just detected on this CPU.
+        unsafe {
+            match level {
+                Level::Avx512 => return x86_64::add_row_f32_avx512(hi, lo, bound, row),
+                Level::Avx2 => return x86_64::add_row_f32_avx2(hi, lo, bound, row),
+                Level::Sse2 => return x86_64::add_row_f32_sse2(hi, lo, bound, row),
+                Level::Scalar => {}
+            }
+        }
+    }
+    portable::add_row(hi, lo, bound, row.iter().map(|&x| f64::from(x)));
+}
+
 /// The benchmark's read probe: f32 values converted and added in plain f64 lanes at the
 /// selected level, with none of the accuracy work. Not a mean; a measure of the memory limit.
 pub fn plain_sum_f32(xs: &[f32]) -> f64 {

@@ -59,3 +59,14 @@ pub(super) fn flag_reports_rounding() -> bool {
     }
     true
 }
+
+/// The naive twin of the column kernels (`add_row_*_at`): TwoSum into `hi[j]`, the error
+/// added plainly to `lo[j]`, and `|lo[j]|` after the add into `bound[j]`.
+pub fn add_row(hi: &mut [f64], lo: &mut [f64], bound: &mut [f64], row: impl Iterator<Item = f64>) {
+    for (((h, l), b), x) in hi.iter_mut().zip(lo.iter_mut()).zip(bound.iter_mut()).zip(row) {
+        let (sum, err) = super::two_sum(*h, x);
+        *h = sum;
+        *l += err;
+        *b += l.abs();
+    }
+}

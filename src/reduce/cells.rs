@@ -27,14 +27,18 @@ use crate::exact::ExactSum;
 use crate::kernels::{self, DoubleDouble, Level, Partial, UNIT_ROUNDOFF};
 use crate::rounding::{Format, Rounded, round_mean};
 
-/// Adjacent cells summed together by the vertical traversal: 8 KiB of each accumulator array.
-pub const TILE: usize = 256;
+/// Adjacent cells summed together by the vertical traversal: 16 KiB of each accumulator array
+/// (three of them, ~64 KiB of stack with the counts), so that each input row is read in runs of
+/// up to 8-16 KiB.
+pub const TILE: usize = 2048;
 /// Values decoded before a kernel runs over them (the horizontal traversal of rows that are not
 /// contiguous native floats).
 const BUFFER: usize = 512;
 /// Contiguous native float rows this long or longer go to the whole-array kernels; shorter
 /// ones are decoded into a buffer and summed by `kernels::run_sum_f64_at` (no setup).
 const KERNEL_FROM: usize = 4096;
+/// Cells of a vertical tile from which contiguous native float rows go to the column kernels.
+const COLUMN_KERNEL_FROM: usize = 16;
 /// Integer adds between two moves of the pieces' sums into the 128-bit total: each piece is
 /// below 2^32 in magnitude, so 2^31 of them fit an i64.
 const INT_ADDS_PER_FLUSH: u64 = 1 << 31;
@@ -92,7 +96,7 @@ pub fn run<D: Decode, O: ByteOrder>(input: &Input<D>, plan: &Plan, out: &mut Out
     if vertical {
         let columns = plan.kept.innermost().unwrap_or_default();
         for_each_start(plan.kept.outer(), start, |i, m, o| {
-            vertical_tiles::<D, O>(input, &plan.reduced, columns, (i, m, o), out);
+            vertical_tiles::<D, O>(input, &plan.reduced, columns, (i, m, o), out, level);
         });
     } else {
         let mut scratch = FloatCell::<D, O>::new(level);
@@ -376,6 +380,7 @@ fn vertical_tiles<D: Decode, O: ByteOrder>(
     columns: Loop,
     (start, mask_start, out_start): (isize, isize, isize),
     out: &mut Output,
+    level: Level,
 ) {
     let per_cell = reduced.iterations() as u64;
     let mut first = 0;
@@ -395,7 +400,7 @@ fn vertical_tiles<D: Decode, O: ByteOrder>(
                 out.write(place(j), integer_mean(lanes.total[j], count, out.format));
             }
         } else {
-            let mut lanes = FloatLanes::<D, O>::new(width);
+            let mut lanes = FloatLanes::<D, O>::new(width, level);
             for_each_start(reduced.as_slice(), (tile.0, tile.1, 0), |i, m, _| {
                 lanes.add_row(input, columns, i, m);
             });
@@ -419,6 +424,7 @@ fn vertical_tiles<D: Decode, O: ByteOrder>(
 /// most u times it).
 struct FloatLanes<D, O> {
     width: usize,
+    level: Level,
     hi: [f64; TILE],
     lo: [f64; TILE],
     bound: [f64; TILE],
@@ -427,9 +433,10 @@ struct FloatLanes<D, O> {
 }
 
 impl<D: Decode, O: ByteOrder> FloatLanes<D, O> {
-    fn new(width: usize) -> Self {
+    fn new(width: usize, level: Level) -> Self {
         FloatLanes {
             width,
+            level,
             hi: [0.0; TILE],
             lo: [0.0; TILE],
             bound: [0.0; TILE],
@@ -441,6 +448,15 @@ impl<D: Decode, O: ByteOrder> FloatLanes<D, O> {
     /// Adds one input row: one element to each lane.
     #[inline(always)]
     fn add_row(&mut self, input: &Input<D>, columns: Loop, start: isize, mask_start: isize) {
+        let w = self.width;
+        // A kernel call per row pays off from a few vectors of columns (measured: a row of 3
+        // columns costs more through the call than in the loop below).
+        if input.mask.is_none() && O::NATIVE && columns.input == 1 && w >= COLUMN_KERNEL_FROM {
+            let row = &input.data[start as usize..start as usize + w];
+            if D::add_row(self.level, &mut self.hi[..w], &mut self.lo[..w], &mut self.bound[..w], row) {
+                return;
+            }
+        }
         match input.mask {
             None => visit_strided(input.data, start, self.width, columns.input, self),
             Some(mask) => {

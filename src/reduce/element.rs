@@ -174,6 +174,11 @@ pub trait Decode: Copy + Send + Sync + 'static {
     fn add_exact(_sum: &mut ExactSum, _raws: &[Self::Raw]) -> bool {
         false
     }
+    /// Adds a contiguous row of native values into per-column sums with the column kernels
+    /// (`kernels::add_row_*_at`), where the crate has them; false if not (nothing added).
+    fn add_row(_level: Level, _hi: &mut [f64], _lo: &mut [f64], _bound: &mut [f64], _raws: &[Self::Raw]) -> bool {
+        false
+    }
 }
 
 macro_rules! small_integer {
@@ -281,6 +286,10 @@ impl Decode for Float32 {
         kernels::add_exact_f32(sum, as_f32s(raws));
         true
     }
+    fn add_row(level: Level, hi: &mut [f64], lo: &mut [f64], bound: &mut [f64], raws: &[u32]) -> bool {
+        kernels::add_row_f32_at(level, hi, lo, bound, as_f32s(raws));
+        true
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -300,6 +309,10 @@ impl Decode for Float64 {
     }
     fn add_exact(sum: &mut ExactSum, raws: &[u64]) -> bool {
         kernels::add_exact_f64(sum, as_f64s(raws));
+        true
+    }
+    fn add_row(level: Level, hi: &mut [f64], lo: &mut [f64], bound: &mut [f64], raws: &[u64]) -> bool {
+        kernels::add_row_f64_at(level, hi, lo, bound, as_f64s(raws));
         true
     }
 }
