@@ -183,6 +183,7 @@ def main() -> None:
     lines += ["", "Fastest plain pass per row (the read limit): " + "; ".join(
         f"{d} {n:,}: {' / '.join(w.values())}" for (d, n), w in winners_by_row.items() if n >= 100_000)]
     lines += ["", *floors(table, os.cpu_count() or 1)]
+    lines += ["", *breadth(args.rounds)]
     lines += ["", *exact_path(args.rounds)]
     lines += ["", *exact_peers(args.rounds)]
     (out / "results.md").write_text("\n".join(lines) + "\n")
@@ -233,6 +234,77 @@ def floors(table, all_threads: int) -> list[str]:
         op, target = floor.split()
         met = v <= float(target) if op == "<=" else v >= float(target)
         out.append(f"| {label} | {v:.2f} | {floor} | {'yes' if met else 'no'} |")
+    return out
+
+
+def peak_extra_memory(fn, a) -> int:
+    """Bytes numpy (and Python) allocated beyond the result during one call (tracemalloc)."""
+    import tracemalloc
+
+    fn(a)
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base, _ = tracemalloc.get_traced_memory()
+        result = fn(a)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return max(0, peak - base - np.asarray(result).nbytes)
+
+
+def breadth(rounds: int) -> list[str]:
+    """The reduction engine's cases (the N-d engine issue's table and floors): layouts, dtypes
+    and axes numpy users reach for, npmean.mean against numpy.mean on the same arrays, one
+    thread, with GB/s of the input and the extra memory each allocates beyond the result."""
+    n = int(os.environ.get("NPMEAN_BENCH_BREADTH_N", 10**7))
+    rng = np.random.default_rng(5)
+    x32 = rng.standard_normal(2 * n).astype(np.float32)
+    m32 = rng.standard_normal((4000, n // 2000)).astype(np.float32)
+    cases = [
+        ("float32 contiguous", x32[:n], None, None),
+        ("float32 a[::2]", x32[::2], None, 1.5),
+        ("float32 m[:, :half] of (4000, n/2000)", m32[:, : m32.shape[1] // 2], None, 1.5),
+        ("float32 a[::-1] (2n)", x32[::-1], None, 1.5),
+        ("float32 byte-swapped >f4", x32[:n].astype(">f4"), None, 1.5),
+        ("float16", x32[:n].astype(np.float16), None, 1.5),
+        ("float64 a[::3]", rng.standard_normal(3 * n)[::3], None, 1.5),
+    ]
+    for dtype in (np.int8, np.uint8, np.int16, np.int32, np.int64, np.uint64, np.bool_):
+        if dtype is np.bool_:
+            a = x32[:n] > 0
+        else:
+            info = np.iinfo(dtype)
+            a = rng.integers(max(info.min, -1000), min(info.max, 1000), n).astype(dtype)
+        cases.append((np.dtype(dtype).name, a, None, 3.0))
+    for shape in [(10**5, 100), (100, 10**5), (1000, 1000), (3333333, 3)]:
+        for dtype in (np.float32, np.float64):
+            a = rng.standard_normal(shape).astype(dtype)
+            floor = 5.0 if shape[1] == 3 else 1.5
+            for axis in (0, 1):
+                cases.append((f"{np.dtype(dtype).name} {shape} axis={axis}", a, axis, floor))
+    cube = rng.standard_normal((100, 1000, 100)).astype(np.float32)
+    cases.append(("float32 (100, 1000, 100) axis=(0, 2)", cube, (0, 2), None))
+    small = np.ones((3, 4))
+    out = [f"### Breadth: the reduction engine (one thread; n = {n:,} unless the shape says)", "",
+           "| case | numpy.mean | npmean.mean | ratio | npmean GB/s | extra memory numpy / npmean | floor | met |",
+           "|---|---:|---:|---:|---:|---:|---:|---|"]
+    for label, a, axis, floor in cases:
+        fns = {"numpy.mean": lambda v, axis=axis: np.mean(v, axis=axis),
+               "npmean": lambda v, axis=axis: npmean.mean(v, axis=axis, threads=1)}
+        medians = measure(fns, a, max(3, rounds // 2))
+        ratio = medians["numpy.mean"] / medians["npmean"]
+        memory = f"{peak_extra_memory(fns['numpy.mean'], a) / 2**20:.1f} / {peak_extra_memory(fns['npmean'], a) / 2**20:.2f} MiB"
+        met = "" if floor is None else ("yes" if ratio >= floor else "no")
+        out.append(f"| {label} | {format_time(medians['numpy.mean'])} | {format_time(medians['npmean'])} | "
+                   f"{ratio:.2f}× | {a.nbytes / medians['npmean'] / 1e9:.1f} | {memory} | "
+                   f"{'' if floor is None else f'>= {floor}'} | {met} |")
+        print(out[-1], flush=True)
+    fns = {"numpy.mean": lambda v: np.mean(v, axis=0), "npmean": lambda v: npmean.mean(v, axis=0)}
+    medians = measure(fns, small, rounds)
+    share = medians["npmean"] / medians["numpy.mean"]
+    out.append(f"| mean(a, axis=0) of a (3, 4) float64 (call overhead) | {format_time(medians['numpy.mean'])} | "
+               f"{format_time(medians['npmean'])} | time {share:.2f}× numpy's | | | <= 0.5× | {'yes' if share <= 0.5 else 'no'} |")
     return out
 
 

@@ -376,14 +376,28 @@ impl ExactSum {
 
         // Long division of magnitude * 2^128 by the divisor, most significant digit first.
         // Each quotient digit is < 2^32 because the running remainder is < divisor.
+        // Each step is a 128-bit division (~20 ns), so only the steps that matter run: digits
+        // above the magnitude's top one give quotient digits 0 and leave the remainder 0, and
+        // once four quotient digits are known (97 bits or more: any format's precision and a
+        // rounding bit) the rest only tells whether anything nonzero remains (the sticky bit).
         let mut quotient = [0u32; LIMBS + QUOTIENT_SHIFT_DIGITS];
         let mut remainder: u128 = 0;
         let divisor = u128::from(divisor);
-        for i in (0..quotient.len()).rev() {
+        let top = magnitude.iter().rposition(|&d| d != 0).map_or(0, |t| t + QUOTIENT_SHIFT_DIGITS + 1);
+        let (mut known_digits, mut rest_nonzero) = (0, false);
+        for i in (0..top).rev() {
             let digit = if i >= QUOTIENT_SHIFT_DIGITS { magnitude[i - QUOTIENT_SHIFT_DIGITS] } else { 0 };
             let dividend = (remainder << 32) | u128::from(digit);
             quotient[i] = (dividend / divisor) as u32;
             remainder = dividend % divisor;
+            if known_digits > 0 || quotient[i] != 0 {
+                known_digits += 1;
+            }
+            if known_digits == 4 {
+                let lower = &magnitude[..i.saturating_sub(QUOTIENT_SHIFT_DIGITS)];
+                rest_nonzero = remainder != 0 || lower.iter().any(|&d| d != 0);
+                break;
+            }
         }
         let Some(top_digit) = quotient.iter().rposition(|&d| d != 0) else {
             return if negative { -0.0 } else { 0.0 };
@@ -391,7 +405,7 @@ impl ExactSum {
         // Bit length of the quotient, and its top 64 bits with everything below as "sticky".
         let bit_length = 32 * top_digit as u32 + (32 - quotient[top_digit].leading_zeros());
         let (top64, mut sticky) = top_bits(&quotient, bit_length);
-        sticky |= remainder != 0;
+        sticky |= rest_nonzero || remainder != 0;
         // quotient ~ top64 * 2^(low_exp), in units of 2^-1074 shifted by the extra 128 bits.
         let low_exp = bit_length as i32 - 64 - POINT as i32 - 32 * QUOTIENT_SHIFT_DIGITS as i32;
         let value = round_to_format(top64, sticky, low_exp, format);

@@ -295,10 +295,18 @@ pub fn sum_f64_at(level: Level, xs: &[f64], order: Order) -> Partial {
     portable::sum_f64(xs)
 }
 
+/// Runs shorter than this are summed one value at a time (the vector lanes' final fold costs
+/// more than they save).
+const RUN_VECTORS_FROM: usize = 32;
+
 /// The sum of a short run of f64 values (a cell of an axis reduction, or a buffer of decoded
 /// values) with an error bound, at a given level: no blocks and no certificate, so nothing to
 /// set up (see `generic::run_sum`); the portable twin is [`portable::sum_f64`].
 pub fn run_sum_f64_at(level: Level, xs: &[f64]) -> Partial {
+    if xs.len() < RUN_VECTORS_FROM {
+        // A few values: one double-double, no lanes to fold at the end.
+        return xs.iter().fold(Partial::ZERO, |total, &x| total.add_f64(x));
+    }
     #[cfg(target_arch = "x86_64")]
     if level.is_available() {
         // SAFETY: each arm's feature was just detected on this CPU.
