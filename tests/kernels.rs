@@ -283,7 +283,7 @@ fn run_sums_bound_their_error_at_every_level_length_and_alignment() {
     // The engine's short-run kernel (`run_sum_f64_at`) against its portable twin and the exact
     // sum: every length up to a few vectors past the unrolled chunk, every start offset within
     // a vector, data that cancels and data that spans many binades.
-    use mean::kernels::{portable, run_sum_f64_at};
+    use mean::kernels::{portable, run_sum_f32_at, run_sum_f64_at};
     let mut cases: Vec<Vec<f64>> = KINDS.iter().map(|k| data_f64(k, 300, 5)).collect();
     let mut cancel = data_f64("normal", 300, 6);
     for i in (0..300).step_by(7) {
@@ -299,6 +299,11 @@ fn run_sums_bound_their_error_at_every_level_length_and_alignment() {
                     assert!(bound_holds(run.iter().copied(), got), "{level:?} start {start} len {len}: {got:?}");
                     let twin = portable::sum_f64(run);
                     assert!(bound_holds(run.iter().copied(), twin));
+                    let run32: Vec<f32> = run.iter().map(|&x| x as f32).collect();
+                    if run32.iter().all(|x| x.is_finite()) {
+                        let got32 = run_sum_f32_at(level, &run32);
+                        assert!(bound_holds(run32.iter().map(|&x| f64::from(x)), got32), "{level:?} f32 len {len}");
+                    }
                 }
             }
         }

@@ -181,7 +181,7 @@ unsafe fn opaque_one<V: F64Lanes>() -> V {
     unsafe { V::splat(core::hint::black_box(1.0)) }
 }
 
-/// The sum of a short run of f64 values (one cell of an axis reduction) with an error bound:
+/// The sum of a short run of f64 or f32 values (one cell of an axis reduction) with an error bound:
 /// no blocks, no certificate, nothing to set up. Two vectors of lanes keep TwoSum's high parts;
 /// the low parts add plainly, each add erring by at most u times its result, and the
 /// magnitudes of those results add up to the bound. What is left after whole vectors goes
@@ -190,7 +190,10 @@ unsafe fn opaque_one<V: F64Lanes>() -> V {
 /// # Safety
 /// The CPU must have V's instruction set.
 #[inline(always)]
-pub(crate) unsafe fn run_sum<V: F64Lanes>(xs: &[f64]) -> Partial {
+pub(crate) unsafe fn run_sum<V: F64Lanes, T: Input>(xs: &[T]) -> Partial
+where
+    f64: From<T>,
+{
     // SAFETY (every block below): the caller runs on a CPU with V's instruction set, and each
     // load reads LANES values inside a chunk of 2 * LANES.
     let one = unsafe { opaque_one::<V>() };
@@ -200,7 +203,7 @@ pub(crate) unsafe fn run_sum<V: F64Lanes>(xs: &[f64]) -> Partial {
     for chunk in chunks.by_ref() {
         for k in 0..2 {
             unsafe {
-                let (sum, err) = two_sum(hi[k], V::load(&chunk[k * V::LANES..]), one);
+                let (sum, err) = two_sum(hi[k], T::load::<V>(&chunk[k * V::LANES..]), one);
                 hi[k] = sum;
                 lo[k] = lo[k].add(err);
                 bound[k] = bound[k].add(lo[k].abs());
@@ -217,7 +220,7 @@ pub(crate) unsafe fn run_sum<V: F64Lanes>(xs: &[f64]) -> Partial {
         }
     }
     total.error += bounds * crate::kernels::UNIT_ROUNDOFF;
-    chunks.remainder().iter().fold(total, |t, &x| t.add_f64(x))
+    chunks.remainder().iter().fold(total, |t, &x| t.add_f64(f64::from(x)))
 }
 
 /// Adds one row of a reduction down columns (an outer axis) into per-column double-double

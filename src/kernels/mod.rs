@@ -322,6 +322,26 @@ pub fn run_sum_f64_at(level: Level, xs: &[f64]) -> Partial {
     portable::sum_f64(xs)
 }
 
+/// [`run_sum_f64_at`] for f32 values (each converted exactly).
+pub fn run_sum_f32_at(level: Level, xs: &[f32]) -> Partial {
+    if xs.len() < RUN_VECTORS_FROM {
+        return xs.iter().fold(Partial::ZERO, |total, &x| total.add_f64(f64::from(x)));
+    }
+    #[cfg(target_arch = "x86_64")]
+    if level.is_available() {
+        // SAFETY: each arm's feature was just detected on this CPU.
+        unsafe {
+            match level {
+                Level::Avx512 => return x86_64::run_sum_f32_avx512(xs),
+                Level::Avx2 => return x86_64::run_sum_f32_avx2(xs),
+                Level::Sse2 => return x86_64::run_sum_f32_sse2(xs),
+                Level::Scalar => {}
+            }
+        }
+    }
+    portable::sum_f32(xs)
+}
+
 /// Per-column double-double sums for a reduction down columns: each `row[j]` added into
 /// `hi[j], lo[j]` (TwoSum), with `bound[j]` the sum of `|lo[j]|` after each add, so that the
 /// error of column j is at most `bound[j] * UNIT_ROUNDOFF`. The arrays hold at least

@@ -155,9 +155,12 @@ fn cell_mean<D: Decode, O: ByteOrder>(
     fast.reset();
     let (outer, row) = rows(reduced);
     for_each_start(outer, (start, mask_start, 0), |i, m, _| {
-        if input.mask.is_none() && O::NATIVE && row.input == 1 && row.len >= KERNEL_FROM {
+        if input.mask.is_none() && O::NATIVE && row.input == 1 {
+            // Contiguous native floats are summed where they lie: the whole-array kernels for
+            // long rows, the short-run kernel (no setup) for the others.
             let raws = &input.data[i as usize..i as usize + row.len];
-            if let Some(partial) = D::kernel_sum(level, raws) {
+            let sum = if row.len >= KERNEL_FROM { D::kernel_sum(level, raws) } else { D::run_sum(level, raws) };
+            if let Some(partial) = sum {
                 fast.partial = fast.partial.merge(partial);
                 fast.count += row.len as u64;
                 return;

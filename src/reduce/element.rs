@@ -169,6 +169,11 @@ pub trait Decode: Copy + Send + Sync + 'static {
     fn kernel_sum(_level: Level, _raws: &[Self::Raw]) -> Option<Partial> {
         None
     }
+    /// The short-run kernel's sum (`kernels::run_sum_*_at`: no setup) of a contiguous run of
+    /// native values, where the crate has one for the type (float32, float64).
+    fn run_sum(_level: Level, _raws: &[Self::Raw]) -> Option<Partial> {
+        None
+    }
     /// Adds a contiguous run of native values to `sum` with the exact kernels, if the type has
     /// them; false if not (nothing added).
     fn add_exact(_sum: &mut ExactSum, _raws: &[Self::Raw]) -> bool {
@@ -282,6 +287,9 @@ impl Decode for Float32 {
     fn kernel_sum(level: Level, raws: &[u32]) -> Option<Partial> {
         Some(kernels::sum_f32_at(level, as_f32s(raws), Order::Forward))
     }
+    fn run_sum(level: Level, raws: &[u32]) -> Option<Partial> {
+        Some(kernels::run_sum_f32_at(level, as_f32s(raws)))
+    }
     fn add_exact(sum: &mut ExactSum, raws: &[u32]) -> bool {
         kernels::add_exact_f32(sum, as_f32s(raws));
         true
@@ -306,6 +314,9 @@ impl Decode for Float64 {
     }
     fn kernel_sum(level: Level, raws: &[u64]) -> Option<Partial> {
         Some(kernels::sum_f64_at(level, as_f64s(raws), Order::Forward))
+    }
+    fn run_sum(level: Level, raws: &[u64]) -> Option<Partial> {
+        Some(kernels::run_sum_f64_at(level, as_f64s(raws)))
     }
     fn add_exact(sum: &mut ExactSum, raws: &[u64]) -> bool {
         kernels::add_exact_f64(sum, as_f64s(raws));
