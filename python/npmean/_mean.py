@@ -138,6 +138,14 @@ _WEAK_PYTHON_FLOATS = type(_F32_ONE * 1.5) is np.float32
 _mean_f32 = _mean_f64 = _mean_f32_field = _mean_f64_field = None
 _single_thread_below = 0
 
+# Input dtype -> the result dtype when no dtype= or out= says otherwise (numpy's rule), for
+# every dtype the engine reads, in both byte orders.
+_DEFAULT_RESULT = {}
+for _char in "?bBhHiIlLqQefdFD":
+    _native = np.dtype(_char)
+    _result = _F64 if _native.kind in "biu" else _native
+    _DEFAULT_RESULT[_native] = _DEFAULT_RESULT[_native.newbyteorder()] = _result
+
 try:  # numpy >= 2
     from numpy.lib.array_utils import normalize_axis_tuple as _normalize_axis_tuple
 except ImportError:  # numpy 1.x
@@ -234,6 +242,27 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True, thre
                 mean32 = _mean_f32_field(id(arr) + _DATA_OFFSET, n)
                 return _F32_ONE * mean32 if _WEAK_PYTHON_FLOATS else np.float32(mean32)
             return np.float64(_mean_f64_field(id(arr) + _DATA_OFFSET, n))
+    # The common axis mean: a plain ndarray along one int axis with no other argument, in as
+    # few Python operations as possible (numpy.mean's own overhead is ~5 µs; this path's ~3).
+    if (
+        type(axis) is int
+        and type(arr) is np.ndarray
+        and dtype is None
+        and out is None
+        and keepdims is False
+        and where is True
+        and threads is None
+        and _library is not None
+    ):
+        result_dtype = _DEFAULT_RESULT.get(dtype_in)
+        shape = arr.shape
+        ndim = len(shape)
+        if result_dtype is not None and -ndim <= axis < ndim and arr.flags.num & _ALIGNED:
+            axis %= ndim
+            if shape[axis]:
+                target = np.empty(shape[:axis] + shape[axis + 1 :], result_dtype)
+                reduce(_library, arr, None, target, (axis,), 0, _data_pointer)
+                return target if ndim > 1 else target[()]
     return _general(arr, axis, dtype, out, keepdims, where, _thread_count(threads))
 
 

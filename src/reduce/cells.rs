@@ -31,6 +31,8 @@ use crate::rounding::{Format, Rounded, round_mean};
 /// (three of them, ~64 KiB of stack with the counts), so that each input row is read in runs of
 /// up to 8-16 KiB.
 pub const TILE: usize = 2048;
+/// The tile of runs of at most this many cells.
+const SMALL_TILE: usize = 64;
 /// Values decoded before a kernel runs over them (the horizontal traversal of rows that are not
 /// contiguous native floats).
 const BUFFER: usize = 512;
@@ -96,7 +98,13 @@ pub fn run<D: Decode, O: ByteOrder>(input: &Input<D>, plan: &Plan, out: &mut Out
     if vertical {
         let columns = plan.kept.innermost().unwrap_or_default();
         for_each_start(plan.kept.outer(), start, |i, m, o| {
-            vertical_tiles::<D, O>(input, &plan.reduced, columns, (i, m, o), out, level);
+            // Small runs of cells get small tiles: the lanes are zeroed per tile, and 2048 of
+            // them (~80 KiB) cost ~3 µs, more than a small reduction's whole work.
+            if columns.len <= SMALL_TILE {
+                vertical_tiles::<D, O, SMALL_TILE>(input, &plan.reduced, columns, (i, m, o), out, level);
+            } else {
+                vertical_tiles::<D, O, TILE>(input, &plan.reduced, columns, (i, m, o), out, level);
+            }
         });
     } else {
         let mut scratch = FloatCell::<D, O>::new(level);
@@ -377,7 +385,7 @@ fn integer_mean(sum: i128, count: u64, format: Format) -> f64 {
 }
 
 /// The vertical traversal of one run of adjacent cells (`columns`), tile by tile.
-fn vertical_tiles<D: Decode, O: ByteOrder>(
+fn vertical_tiles<D: Decode, O: ByteOrder, const N: usize>(
     input: &Input<D>,
     reduced: &Loops,
     columns: Loop,
@@ -388,12 +396,12 @@ fn vertical_tiles<D: Decode, O: ByteOrder>(
     let per_cell = reduced.iterations() as u64;
     let mut first = 0;
     while first < columns.len {
-        let width = TILE.min(columns.len - first);
+        let width = N.min(columns.len - first);
         let tile = (start + first as isize * columns.input, mask_start + first as isize * columns.mask);
         let cell = |j: usize| (tile.0 + j as isize * columns.input, tile.1 + j as isize * columns.mask);
         let place = |j: usize| out_start + (first + j) as isize * columns.output;
         if D::INTEGER {
-            let mut lanes = IntLanes::<D, O>::new(width);
+            let mut lanes = IntLanes::<D, O, N>::new(width);
             for_each_start(reduced.as_slice(), (tile.0, tile.1, 0), |i, m, _| {
                 lanes.add_row(input, columns, i, m);
             });
@@ -403,7 +411,7 @@ fn vertical_tiles<D: Decode, O: ByteOrder>(
                 out.write(place(j), integer_mean(lanes.total[j], count, out.format));
             }
         } else {
-            let mut lanes = FloatLanes::<D, O>::new(width, level);
+            let mut lanes = FloatLanes::<D, O, N>::new(width, level);
             for_each_start(reduced.as_slice(), (tile.0, tile.1, 0), |i, m, _| {
                 lanes.add_row(input, columns, i, m);
             });
@@ -425,25 +433,25 @@ fn vertical_tiles<D: Decode, O: ByteOrder>(
 /// The vertical traversal's float accumulators: one lane per cell of a tile, each a TwoSum
 /// double-double, and the sum of |lo| after each add (the low parts' rounding errors are at
 /// most u times it).
-struct FloatLanes<D, O> {
+struct FloatLanes<D, O, const N: usize> {
     width: usize,
     level: Level,
-    hi: [f64; TILE],
-    lo: [f64; TILE],
-    bound: [f64; TILE],
-    count: [u64; TILE],
+    hi: [f64; N],
+    lo: [f64; N],
+    bound: [f64; N],
+    count: [u64; N],
     decode: PhantomData<(D, O)>,
 }
 
-impl<D: Decode, O: ByteOrder> FloatLanes<D, O> {
+impl<D: Decode, O: ByteOrder, const N: usize> FloatLanes<D, O, N> {
     fn new(width: usize, level: Level) -> Self {
         FloatLanes {
             width,
             level,
-            hi: [0.0; TILE],
-            lo: [0.0; TILE],
-            bound: [0.0; TILE],
-            count: [0; TILE],
+            hi: [0.0; N],
+            lo: [0.0; N],
+            bound: [0.0; N],
+            count: [0; N],
             decode: PhantomData,
         }
     }
@@ -476,7 +484,7 @@ impl<D: Decode, O: ByteOrder> FloatLanes<D, O> {
     }
 }
 
-impl<D: Decode, O: ByteOrder> Visit<D::Raw> for FloatLanes<D, O> {
+impl<D: Decode, O: ByteOrder, const N: usize> Visit<D::Raw> for FloatLanes<D, O, N> {
     #[inline(always)]
     fn values(&mut self, values: impl Iterator<Item = D::Raw>) {
         let w = self.width;
@@ -497,24 +505,24 @@ fn two_sum_into(hi: &mut f64, lo: &mut f64, bound: &mut f64, x: f64) {
 
 /// The vertical traversal's integer accumulators: pieces per lane in i64, moved into i128
 /// totals every [`INT_ADDS_PER_FLUSH`] rows.
-struct IntLanes<D, O> {
+struct IntLanes<D, O, const N: usize> {
     width: usize,
-    total: [i128; TILE],
-    high: [i64; TILE],
-    low: [i64; TILE],
-    count: [u64; TILE],
+    total: [i128; N],
+    high: [i64; N],
+    low: [i64; N],
+    count: [u64; N],
     pending: u64,
     decode: PhantomData<(D, O)>,
 }
 
-impl<D: Decode, O: ByteOrder> IntLanes<D, O> {
+impl<D: Decode, O: ByteOrder, const N: usize> IntLanes<D, O, N> {
     fn new(width: usize) -> Self {
         IntLanes {
             width,
-            total: [0; TILE],
-            high: [0; TILE],
-            low: [0; TILE],
-            count: [0; TILE],
+            total: [0; N],
+            high: [0; N],
+            low: [0; N],
+            count: [0; N],
             pending: 0,
             decode: PhantomData,
         }
@@ -550,7 +558,7 @@ impl<D: Decode, O: ByteOrder> IntLanes<D, O> {
     }
 }
 
-impl<D: Decode, O: ByteOrder> Visit<D::Raw> for IntLanes<D, O> {
+impl<D: Decode, O: ByteOrder, const N: usize> Visit<D::Raw> for IntLanes<D, O, N> {
     #[inline(always)]
     fn values(&mut self, values: impl Iterator<Item = D::Raw>) {
         let w = self.width;
