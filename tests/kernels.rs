@@ -567,3 +567,39 @@ fn column_kernels_equal_their_portable_twin_at_every_level_and_width() {
         }
     }
 }
+
+#[test]
+fn certified_runs_are_exact_or_refused_at_every_level() {
+    // `certified_run_*_at`: Some(sum) only if that is the exact sum; data whose f64 sum must
+    // round is refused. Lengths around the 4-vector chunks, every start offset.
+    use mean::exact::ExactSum;
+    use mean::kernels::{certified_run_f32_at, certified_run_f64_at};
+    let mut rng = Rng::new(99);
+    let values: Vec<f32> = (0..400).map(|_| (rng.next_u64() >> 40) as f32 / 1024.0 - 8000.0).collect();
+    let mut rounding: Vec<f32> = values.clone();
+    rounding[150] = 1e30; // 1e30 + the others rounds in f64
+    for level in levels() {
+        let mut certified = 0;
+        for start in 0..8 {
+            for len in 0..(values.len() - start).min(200) {
+                for (data, must_round) in [(&values, false), (&rounding, start <= 150 && 150 < start + len)] {
+                    let run = &data[start..start + len];
+                    let mut exact = ExactSum::new();
+                    exact.add_f32s(run);
+                    let wide: Vec<f64> = run.iter().map(|&x| f64::from(x)).collect();
+                    for got in [certified_run_f32_at(level, run), certified_run_f64_at(level, &wide)] {
+                        if let Some(sum) = got {
+                            assert!(!must_round, "{level:?} certified a sum that rounds");
+                            assert_eq!(sum.to_bits(), exact.sum_f64().to_bits(), "{level:?} start {start} len {len}");
+                            certified += 1;
+                        }
+                    }
+                }
+            }
+        }
+        // Where the flag is trusted, these sums (24-bit values of one range) are certified.
+        if mean::kernels::certificate::trusted(level) && level != mean::Level::Scalar {
+            assert!(certified > 1000, "{level:?}: only {certified} certified");
+        }
+    }
+}

@@ -223,6 +223,45 @@ where
     chunks.remainder().iter().fold(total, |t, &x| t.add_f64(f64::from(x)))
 }
 
+/// The exact sum of a short run of values if plain f64 adds get it exactly, certified by the
+/// inexact flag (see `mxcsr`): four vectors of lanes, the tail and the lanes' fold all added
+/// plainly between clearing the flag and reading it. `None` if any add rounded. For values of
+/// few significant bits (float32, float16 decoded to f64), whose sums rarely round, this costs
+/// one add per value where [`run_sum`] costs a TwoSum. The caller must know the flag is kept
+/// (`certificate::trusted`).
+///
+/// # Safety
+/// The CPU must have V's instruction set.
+#[inline(always)]
+pub(crate) unsafe fn certified_run<V: F64Lanes, T: Input>(xs: &[T]) -> Option<f64>
+where
+    f64: From<T>,
+{
+    const VECTORS: usize = 4;
+    // The sums start from, and end in, memory the flag's asm blocks see (see `mxcsr`).
+    let mut window = [0.0f64; 8 * VECTORS + 1];
+    mxcsr::clear_inexact(&mut window);
+    // SAFETY (whole body): the caller guarantees V's instruction set; every load gets a slice
+    // of at least V::LANES elements (a chunk holds VECTORS * LANES).
+    unsafe {
+        let mut acc: [V; VECTORS] = load_all(&window);
+        let mut chunks = xs.chunks_exact(VECTORS * V::LANES);
+        for chunk in &mut chunks {
+            for k in 0..VECTORS {
+                acc[k] = acc[k].add(T::load::<V>(&chunk[k * V::LANES..]));
+            }
+        }
+        let mut tail = window[8 * VECTORS];
+        for &x in chunks.remainder() {
+            tail += f64::from(x);
+        }
+        let folded = acc[0].add(acc[1]).add(acc[2].add(acc[3]));
+        let lanes = folded.lanes();
+        window[8 * VECTORS] = lanes[..V::LANES].iter().fold(tail, |total, &lane| total + lane);
+        (!mxcsr::rounded_since_clear(&window)).then_some(window[8 * VECTORS])
+    }
+}
+
 /// Adds one row of a reduction down columns (an outer axis) into per-column double-double
 /// lanes: `hi[j], lo[j] += row[j]` by TwoSum into `hi`, the error added plainly to `lo`, and
 /// `|lo[j]|` after the add into `bound[j]` (each plain add errs by at most u times it). The

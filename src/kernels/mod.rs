@@ -342,6 +342,49 @@ pub fn run_sum_f32_at(level: Level, xs: &[f32]) -> Partial {
     portable::sum_f32(xs)
 }
 
+/// Runs shorter than this are not certified: reading and writing MXCSR around the adds costs
+/// more than TwoSums of a few values (measured: 3-value cells took 40% longer).
+const CERTIFY_FROM: usize = 64;
+
+/// The exact sum of `xs` if plain f64 adds give it exactly, certified by the inexact flag (see
+/// `generic::certified_run`); `None` if an add rounded, where the flag is not trusted at this
+/// level (`certificate`), for fewer than [`CERTIFY_FROM`] values, or without x86_64. For runs
+/// of values with few significant bits.
+pub fn certified_run_f64_at(level: Level, xs: &[f64]) -> Option<f64> {
+    #[cfg(target_arch = "x86_64")]
+    if xs.len() >= CERTIFY_FROM && level.is_available() && certificate::trusted(level) {
+        // SAFETY: each arm's feature was just detected on this CPU.
+        unsafe {
+            match level {
+                Level::Avx512 => return x86_64::certified_run_f64_avx512(xs),
+                Level::Avx2 => return x86_64::certified_run_f64_avx2(xs),
+                Level::Sse2 => return x86_64::certified_run_f64_sse2(xs),
+                Level::Scalar => {}
+            }
+        }
+    }
+    let _ = (level, xs);
+    None
+}
+
+/// [`certified_run_f64_at`] for f32 values (each converted exactly).
+pub fn certified_run_f32_at(level: Level, xs: &[f32]) -> Option<f64> {
+    #[cfg(target_arch = "x86_64")]
+    if xs.len() >= CERTIFY_FROM && level.is_available() && certificate::trusted(level) {
+        // SAFETY: each arm's feature was just detected on this CPU.
+        unsafe {
+            match level {
+                Level::Avx512 => return x86_64::certified_run_f32_avx512(xs),
+                Level::Avx2 => return x86_64::certified_run_f32_avx2(xs),
+                Level::Sse2 => return x86_64::certified_run_f32_sse2(xs),
+                Level::Scalar => {}
+            }
+        }
+    }
+    let _ = (level, xs);
+    None
+}
+
 /// Per-column double-double sums for a reduction down columns: each `row[j]` added into
 /// `hi[j], lo[j]` (TwoSum), with `bound[j]` the sum of `|lo[j]|` after each add, so that the
 /// error of column j is at most `bound[j] * UNIT_ROUNDOFF`. The arrays hold at least

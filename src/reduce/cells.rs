@@ -125,8 +125,15 @@ fn rows(reduced: &Loops) -> (&[Loop], Loop) {
 
 /// Something done with the values of one strided run (see [`visit_strided`]): a trait rather
 /// than a closure so that each kind of run gets its own monomorphized, vectorizable loop.
-trait Visit<R> {
+trait Visit<R: Copy> {
     fn values(&mut self, values: impl Iterator<Item = R>);
+
+    /// `values` over `run[0], run[step], ...` (`len` of them); a visitor may override it with
+    /// a loop of its own over the slice (the iterator's per-value bookkeeping does not vectorize).
+    #[inline(always)]
+    fn strided(&mut self, run: &[R], len: usize, step: usize) {
+        self.values((0..len).map(move |i| run[i * step]))
+    }
 }
 
 /// `visit` over `data[start], data[start + step], ...` (`len` of them, `step >= 0` as in every
@@ -136,12 +143,8 @@ fn visit_strided<R: Copy, V: Visit<R>>(data: &[R], start: isize, len: usize, ste
     let start = start as usize;
     match step as usize {
         0 => visit.values(std::iter::repeat_n(data[start], len)),
-        1 => visit.values(data[start..start + len].iter().copied()),
-        // Indexing, not `step_by`: a plain loop with a hoistable bound check, ~3x faster here.
-        step => {
-            let run = &data[start..=start + (len - 1) * step];
-            visit.values((0..len).map(move |i| run[i * step]))
-        }
+        // Indexing, not `step_by`: a plain loop with a hoistable bound check.
+        step => visit.strided(&data[start..=start + (len - 1) * step], len, step),
     }
 }
 
@@ -272,13 +275,44 @@ impl<D: Decode, O: ByteOrder> FloatCell<D, O> {
 
     fn flush(&mut self) {
         let values = &self.buffer[..self.filled];
-        self.partial = self.partial.merge(kernels::run_sum_f64_at(self.level, values));
+        let certified = if D::FEW_BITS { kernels::certified_run_f64_at(self.level, values) } else { None };
+        let sum = match certified {
+            Some(exact) => Partial { sum: DoubleDouble { hi: exact, lo: 0.0 }, error: 0.0 },
+            None => kernels::run_sum_f64_at(self.level, values),
+        };
+        self.partial = self.partial.merge(sum);
         self.count += values.len() as u64;
         self.filled = 0;
     }
 }
 
 impl<D: Decode, O: ByteOrder> Visit<D::Raw> for FloatCell<D, O> {
+    /// Decodes into the buffer a chunk at a time with an indexed loop (which vectorizes when
+    /// `step` is 1: byte swaps and conversions in registers).
+    #[inline(always)]
+    fn strided(&mut self, run: &[D::Raw], len: usize, step: usize) {
+        let mut done = 0;
+        while done < len {
+            let take = (BUFFER - self.filled).min(len - done);
+            let free = &mut self.buffer[self.filled..self.filled + take];
+            if step == 1 {
+                for (slot, &raw) in free.iter_mut().zip(&run[done..done + take]) {
+                    *slot = D::to_f64(O::native(raw));
+                }
+            } else {
+                let part = &run[done * step..];
+                for (i, slot) in free.iter_mut().enumerate() {
+                    *slot = D::to_f64(O::native(part[i * step]));
+                }
+            }
+            self.filled += take;
+            done += take;
+            if self.filled == BUFFER {
+                self.flush();
+            }
+        }
+    }
+
     #[inline(always)]
     fn values(&mut self, values: impl Iterator<Item = D::Raw>) {
         let mut values = values.peekable();

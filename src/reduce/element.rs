@@ -159,6 +159,9 @@ pub trait Decode: Copy + Send + Sync + 'static {
     type Raw: Raw;
     /// Bool and integer types: summed exactly as integers, never as floats.
     const INTEGER: bool;
+    /// Values of few significant bits (float16, float32), whose f64 sums rarely round: worth
+    /// trying plain adds certified by the inexact flag before double-double sums.
+    const FEW_BITS: bool = false;
     /// The value, exactly (floats; integers of up to 32 bits).
     fn to_f64(raw: Self::Raw) -> f64;
     /// An integer as `high * 2^32 + low`, `high` signed and `low` in [0, 2^32): each piece
@@ -263,6 +266,7 @@ pub struct Float16;
 impl Decode for Float16 {
     type Raw = u16;
     const INTEGER: bool = false;
+    const FEW_BITS: bool = true;
     #[inline(always)]
     fn to_f64(raw: u16) -> f64 {
         f16_to_f64(raw)
@@ -277,6 +281,7 @@ pub struct Float32;
 impl Decode for Float32 {
     type Raw = u32;
     const INTEGER: bool = false;
+    const FEW_BITS: bool = true;
     #[inline(always)]
     fn to_f64(raw: u32) -> f64 {
         f64::from(f32::from_bits(raw))
@@ -288,7 +293,11 @@ impl Decode for Float32 {
         Some(kernels::sum_f32_at(level, as_f32s(raws), Order::Forward))
     }
     fn run_sum(level: Level, raws: &[u32]) -> Option<Partial> {
-        Some(kernels::run_sum_f32_at(level, as_f32s(raws)))
+        let xs = as_f32s(raws);
+        Some(match kernels::certified_run_f32_at(level, xs) {
+            Some(exact) => Partial { sum: kernels::DoubleDouble { hi: exact, lo: 0.0 }, error: 0.0 },
+            None => kernels::run_sum_f32_at(level, xs),
+        })
     }
     fn add_exact(sum: &mut ExactSum, raws: &[u32]) -> bool {
         kernels::add_exact_f32(sum, as_f32s(raws));
