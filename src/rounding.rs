@@ -47,10 +47,44 @@ const BOUND_MARGIN: f64 = 1.0 + 1.0 / (1u64 << 20) as f64;
 
 /// The mean `partial / n` rounded to `format`, if the error bound makes it certain.
 pub fn round_mean(partial: Partial, n: usize, format: Format) -> Rounded {
+    if partial.error == 0.0 && partial.sum.lo == 0.0 && let Some(mean) = divide_exact_sum(partial.sum.hi, n, format) {
+        return mean;
+    }
     match round_with_bound(partial, n, format) {
         Rounded::Unsure if partial.error == 0.0 && partial.sum.is_finite() => round_exact_sum(partial.sum, n, format),
         rounded => rounded,
     }
+}
+
+/// The mean of `n` values whose sum is exactly `sum` (an f64), by one division where that is
+/// provably the correctly rounded mean: `sum / n` rounds once to f64 (both exact), and rounding
+/// that again to a narrower format gives the same result as rounding the exact quotient unless
+/// the f64 quotient is exactly on one of the narrower format's midpoints (then the two may
+/// differ, and `None` leaves it to the general test), or outside its normal range. Costs a
+/// division instead of the test's two and its FMA: what a reduction into many small cells
+/// whose sums are exact (integers, certified float32 sums) pays per cell.
+fn divide_exact_sum(sum: f64, n: usize, format: Format) -> Option<Rounded> {
+    if sum == 0.0 {
+        return Some(Rounded::ExactZero);
+    }
+    if !sum.is_finite() || n as u64 > 1 << 53 {
+        return None;
+    }
+    let quotient = sum / n as f64;
+    let (low_bits, smallest_normal, largest) = match format {
+        Format::Binary64 => return Some(Rounded::Certain(quotient)),
+        Format::Binary32 => (29, f64::from(f32::MIN_POSITIVE), f64::from(f32::MAX)),
+        Format::Binary16 => (42, 2f64.powi(-14), 65504.0),
+    };
+    let magnitude = quotient.abs();
+    let below = quotient.to_bits() & ((1u64 << low_bits) - 1);
+    if below == 1 << (low_bits - 1) || !(smallest_normal..=largest).contains(&magnitude) {
+        return None;
+    }
+    Some(Rounded::Certain(match format {
+        Format::Binary32 => f64::from(quotient as f32),
+        _ => f16_to_f64(f64_to_f16_bits(quotient)),
+    }))
 }
 
 /// The mean of `n` values whose sum is exactly `sum.hi + sum.lo`, rounded once.

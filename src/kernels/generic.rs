@@ -262,6 +262,28 @@ where
     }
 }
 
+/// `hi[j] += row[j]` in plain f64, for column sums certified by the inexact flag around a
+/// whole tile of rows (`kernels::CertifiedColumns`).
+///
+/// # Safety
+/// The CPU must have V's instruction set.
+#[inline(always)]
+pub(crate) unsafe fn add_row_plain<V: F64Lanes, T: Input>(hi: &mut [f64], row: &[T])
+where
+    f64: From<T>,
+{
+    let n = row.len();
+    let hi = &mut hi[..n];
+    let whole = n / V::LANES * V::LANES;
+    for j in (0..whole).step_by(V::LANES) {
+        // SAFETY: V's instruction set (the caller); j + LANES <= n for both slices.
+        unsafe { V::load(&hi[j..]).add(T::load::<V>(&row[j..])).store(&mut hi[j..]) };
+    }
+    for j in whole..n {
+        hi[j] += f64::from(row[j]);
+    }
+}
+
 /// Adds one row of a reduction down columns (an outer axis) into per-column double-double
 /// lanes: `hi[j], lo[j] += row[j]` by TwoSum into `hi`, the error added plainly to `lo`, and
 /// `|lo[j]|` after the add into `bound[j]` (each plain add errs by at most u times it). The

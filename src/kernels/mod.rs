@@ -385,6 +385,49 @@ pub fn certified_run_f32_at(level: Level, xs: &[f32]) -> Option<f64> {
     None
 }
 
+/// Column sums in plain f64 certified exact by the inexact flag, for a tile of a reduction down
+/// columns of float32 values (whose sums rarely round): [`CertifiedColumns::begin`] clears the
+/// flag, [`CertifiedColumns::add_row_f32`] adds rows, [`CertifiedColumns::exact`] says whether
+/// every add since was exact. Only these may run between begin and exact (any other inexact
+/// operation would only make the answer a spurious "no": the safe side).
+pub struct CertifiedColumns {
+    level: Level,
+}
+
+impl CertifiedColumns {
+    /// Starts a certified tile whose sums are `hi` (all zero), if the level has the flag and it
+    /// is trusted (`certificate`); `None` otherwise.
+    pub fn begin(level: Level, hi: &mut [f64]) -> Option<CertifiedColumns> {
+        #[cfg(target_arch = "x86_64")]
+        if level != Level::Scalar && level.is_available() && certificate::trusted(level) {
+            mxcsr::clear_inexact(hi);
+            return Some(CertifiedColumns { level });
+        }
+        let _ = hi;
+        None
+    }
+
+    /// `hi[j] += row[j]` for every j, plainly.
+    pub fn add_row_f32(&self, hi: &mut [f64], row: &[f32]) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `begin` checked that this level is available on this CPU.
+        unsafe {
+            match self.level {
+                Level::Avx512 => x86_64::add_row_plain_f32_avx512(hi, row),
+                Level::Avx2 => x86_64::add_row_plain_f32_avx2(hi, row),
+                _ => x86_64::add_row_plain_f32_sse2(hi, row),
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (hi, row);
+    }
+
+    /// Whether no add rounded since `begin`: then `hi` holds the exact column sums.
+    pub fn exact(self, hi: &[f64]) -> bool {
+        !mxcsr::rounded_since_clear(hi)
+    }
+}
+
 /// Per-column double-double sums for a reduction down columns: each `row[j]` added into
 /// `hi[j], lo[j]` (TwoSum), with `bound[j]` the sum of `|lo[j]|` after each add, so that the
 /// error of column j is at most `bound[j] * UNIT_ROUNDOFF`. The arrays hold at least

@@ -31,6 +31,10 @@ use crate::rounding::{Format, Rounded, round_mean};
 /// (three of them, ~64 KiB of stack with the counts), so that each input row is read in runs of
 /// up to 8-16 KiB.
 pub const TILE: usize = 2048;
+/// Rows of a vertical tile summed plainly under one certificate (float32): few enough that
+/// their sums rarely round (values 2^29 below the sum of 32 rows are rare), and that redoing a
+/// block that did round rereads little.
+const ROW_BLOCK: usize = 32;
 /// The tile of runs of at most this many cells.
 const SMALL_TILE: usize = 64;
 /// Values decoded before a kernel runs over them (the horizontal traversal of rows that are not
@@ -98,6 +102,9 @@ pub fn run<D: Decode, O: ByteOrder>(input: &Input<D>, plan: &Plan, out: &mut Out
     if vertical {
         let columns = plan.kept.innermost().unwrap_or_default();
         for_each_start(plan.kept.outer(), start, |i, m, o| {
+            if input.mask.is_none() && plan.reduced.count == 1 && narrow::<D, O>(input, &plan.reduced, columns, (i, o), out, level) {
+                return;
+            }
             // Small runs of cells get small tiles: the lanes are zeroed per tile, and 2048 of
             // them (~80 KiB) cost ~3 µs, more than a small reduction's whole work.
             if columns.len <= SMALL_TILE {
@@ -446,9 +453,11 @@ fn vertical_tiles<D: Decode, O: ByteOrder, const N: usize>(
             }
         } else {
             let mut lanes = FloatLanes::<D, O, N>::new(width, level);
-            for_each_start(reduced.as_slice(), (tile.0, tile.1, 0), |i, m, _| {
-                lanes.add_row(input, columns, i, m);
-            });
+            if !(D::FEW_BITS && lanes.add_rows_certified(input, reduced, columns, tile.0)) {
+                for_each_start(reduced.as_slice(), (tile.0, tile.1, 0), |i, m, _| {
+                    lanes.add_row(input, columns, i, m);
+                });
+            }
             for j in 0..width {
                 let count = if input.mask.is_some() { lanes.count[j] } else { per_cell };
                 let partial = Partial {
@@ -488,6 +497,69 @@ impl<D: Decode, O: ByteOrder, const N: usize> FloatLanes<D, O, N> {
             count: [0; N],
             decode: PhantomData,
         }
+    }
+
+    /// The tile's rows in blocks of [`ROW_BLOCK`], each summed by plain adds certified by the
+    /// inexact flag into `block`, then folded into the lanes by TwoSum; a block whose adds
+    /// rounded is added again row by row with TwoSum (float32 rows: contiguous, native, no
+    /// mask). False, with nothing added, where this does not apply.
+    fn add_rows_certified(&mut self, input: &Input<D>, reduced: &Loops, columns: Loop, start: isize) -> bool {
+        let w = self.width;
+        if input.mask.is_some() || !O::NATIVE || columns.input != 1 || w < COLUMN_KERNEL_FROM {
+            return false;
+        }
+        let mut block = [0.0f64; N];
+        let mut starts = [0isize; ROW_BLOCK];
+        let mut pending = 0;
+        let mut tile = None;
+        let mut ok = true;
+        for_each_start(reduced.as_slice(), (start, 0, 0), |i, _, _| {
+            if !ok {
+                return;
+            }
+            if pending == 0 {
+                tile = kernels::CertifiedColumns::begin(self.level, &mut block[..w]);
+                ok = tile.is_some();
+            }
+            if let Some(t) = &tile {
+                ok &= D::add_row_plain(t, &mut block[..w], &input.data[i as usize..i as usize + w]);
+            }
+            starts[pending] = i;
+            pending += 1;
+            if ok && pending == ROW_BLOCK {
+                self.finish_block(input, columns, &mut block, &starts[..pending], tile.take());
+                pending = 0;
+            }
+        });
+        if !ok {
+            // Only possible before the first row (no flag here): nothing was added yet.
+            return false;
+        }
+        if pending > 0 {
+            self.finish_block(input, columns, &mut block, &starts[..pending], tile.take());
+        }
+        true
+    }
+
+    /// Folds a certified block of rows into the lanes, or adds its rows again with TwoSum if an
+    /// add rounded; `block` is left zero.
+    fn finish_block(
+        &mut self,
+        input: &Input<D>,
+        columns: Loop,
+        block: &mut [f64; N],
+        starts: &[isize],
+        tile: Option<kernels::CertifiedColumns>,
+    ) {
+        let w = self.width;
+        if tile.is_some_and(|t| t.exact(&block[..w])) {
+            kernels::add_row_f64_at(self.level, &mut self.hi[..w], &mut self.lo[..w], &mut self.bound[..w], &block[..w]);
+        } else {
+            for &i in starts {
+                self.add_row(input, columns, i, 0);
+            }
+        }
+        block[..w].fill(0.0);
     }
 
     /// Adds one input row: one element to each lane.
@@ -601,5 +673,83 @@ impl<D: Decode, O: ByteOrder, const N: usize> Visit<D::Raw> for IntLanes<D, O, N
             *high += h;
             *low += l;
         }
+    }
+}
+
+/// Rows of a narrow reduction summed plainly under one certificate (float32, float16).
+const NARROW_ROW_BLOCK: usize = 256;
+
+/// A reduction down 2 to 8 adjacent columns along one reduced loop (a tall, narrow array's
+/// `axis=0`): the columns' sums stay in registers for the whole pass instead of in per-tile
+/// arrays. False, with nothing written, for other shapes.
+fn narrow<D: Decode, O: ByteOrder>(
+    input: &Input<D>,
+    reduced: &Loops,
+    columns: Loop,
+    (start, out_start): (isize, isize),
+    out: &mut Output,
+    level: Level,
+) -> bool {
+    if D::INTEGER {
+        return false; // integer lanes are the tiles' exact sums
+    }
+    macro_rules! width {
+        ($($w:literal)*) => {
+            match columns.len {
+                $($w => narrow_width::<D, O, $w>(input, reduced, columns, (start, out_start), out, level),)*
+                _ => return false,
+            }
+        };
+    }
+    width!(2 3 4 5 6 7 8);
+    true
+}
+
+fn narrow_width<D: Decode, O: ByteOrder, const W: usize>(
+    input: &Input<D>,
+    reduced: &Loops,
+    columns: Loop,
+    (start, out_start): (isize, isize),
+    out: &mut Output,
+    level: Level,
+) {
+    let Some(rows) = reduced.innermost() else { return };
+    let (step, across) = (rows.input as usize, columns.input as usize);
+    let (mut hi, mut lo, mut bound) = ([0.0f64; W], [0.0f64; W], [0.0f64; W]);
+    let at = |r: usize, j: usize| start as usize + r * step + j * across;
+    let mut first = 0;
+    while first < rows.len {
+        let end = rows.len.min(first + NARROW_ROW_BLOCK);
+        // float32/float16: plain adds certified by the inexact flag, folded in by TwoSum.
+        let mut window = [0.0f64; 8];
+        let certified = if D::FEW_BITS { kernels::CertifiedColumns::begin(level, &mut window) } else { None };
+        if let Some(tile) = certified {
+            let mut plain = [0.0f64; W];
+            for r in first..end {
+                for (j, sum) in plain.iter_mut().enumerate() {
+                    *sum += D::to_f64(O::native(input.data[at(r, j)]));
+                }
+            }
+            window[..W].copy_from_slice(&plain);
+            if tile.exact(&window) {
+                for j in 0..W {
+                    two_sum_into(&mut hi[j], &mut lo[j], &mut bound[j], window[j]);
+                }
+                first = end;
+                continue;
+            }
+        }
+        for r in first..end {
+            for j in 0..W {
+                two_sum_into(&mut hi[j], &mut lo[j], &mut bound[j], D::to_f64(O::native(input.data[at(r, j)])));
+            }
+        }
+        first = end;
+    }
+    for j in 0..W {
+        let partial = Partial { sum: DoubleDouble { hi: hi[j], lo: lo[j] }, error: bound[j] * UNIT_ROUNDOFF };
+        let cell = start + (j * across) as isize;
+        let mean = finish_float(partial, rows.len as u64, out.format, || exact_cell::<D, O>(input, reduced, cell, 0));
+        out.write(out_start + j as isize * columns.output, mean);
     }
 }

@@ -187,6 +187,11 @@ pub trait Decode: Copy + Send + Sync + 'static {
     fn add_row(_level: Level, _hi: &mut [f64], _lo: &mut [f64], _bound: &mut [f64], _raws: &[Self::Raw]) -> bool {
         false
     }
+    /// `hi[j] += raws[j]` plainly within a certified tile (`kernels::CertifiedColumns`), where
+    /// the crate has the kernel (float32); false if not (nothing added).
+    fn add_row_plain(_tile: &kernels::CertifiedColumns, _hi: &mut [f64], _raws: &[Self::Raw]) -> bool {
+        false
+    }
 }
 
 macro_rules! small_integer {
@@ -305,6 +310,10 @@ impl Decode for Float32 {
     }
     fn add_row(level: Level, hi: &mut [f64], lo: &mut [f64], bound: &mut [f64], raws: &[u32]) -> bool {
         kernels::add_row_f32_at(level, hi, lo, bound, as_f32s(raws));
+        true
+    }
+    fn add_row_plain(tile: &kernels::CertifiedColumns, hi: &mut [f64], raws: &[u32]) -> bool {
+        tile.add_row_f32(hi, as_f32s(raws));
         true
     }
 }

@@ -387,3 +387,21 @@ def test_the_zoo_behaves_like_numpy_and_is_exact():
                     assert np.array_equal(np.isinf(mine) & (mine > 0), np.isinf(reference) & (reference > 0))
             checked += 1
     assert checked > 1000
+
+
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.int64])
+@pytest.mark.parametrize("width", [2, 3, 5, 8, 9, 17])
+def test_tall_narrow_and_wide_outer_axis_means_against_the_oracle(dtype, width):
+    # Row blocks of the narrow path (256 rows) and of the tiles' certificate (32 rows), with
+    # blocks whose plain sums must round (a huge value among small ones) next to ones that do not.
+    rng = np.random.default_rng(width)
+    if dtype == np.int64:
+        a = rng.integers(-(2**40), 2**40, (1000, width))
+        a[rng.integers(0, 1000, 5), rng.integers(0, width, 5)] = 2**62
+    else:
+        a = rng.standard_normal((1000, width)) * 100
+        a[rng.integers(0, 1000, 5), rng.integers(0, width, 5)] = 6e4 if dtype == np.float16 else 1e30
+        a = a.astype(dtype)
+    for view in (a, a[::-1], a[::3]):
+        got = npmean.mean(view, axis=0)
+        assert same_bits(got, oracle(view, (0,), False, None, got.dtype))

@@ -60,7 +60,15 @@ entry_points!("avx2,fma", avx2::Avx2, sum_f32_avx2, sum_f64_avx2, plain_sum_f32_
 entry_points!("avx512f,avx512dq", avx512::Avx512, sum_f32_avx512, sum_f64_avx512, plain_sum_f32_avx512, flag_test_avx512, run_sum_avx512);
 
 macro_rules! column_entry_points {
-    ($feature:literal, $vector:ty, $row_f32:ident, $row_f64:ident, $run_f32:ident, $cert_f32:ident, $cert_f64:ident) => {
+    ($feature:literal, $vector:ty, $row_f32:ident, $row_f64:ident, $run_f32:ident, $cert_f32:ident, $cert_f64:ident, $plain_row_f32:ident) => {
+        /// # Safety
+        #[doc = concat!("The CPU must support `", $feature, "`.")]
+        #[target_feature(enable = $feature)]
+        pub(super) unsafe fn $plain_row_f32(hi: &mut [f64], row: &[f32]) {
+            // SAFETY: the caller checked the feature; the target_feature makes it usable here.
+            unsafe { generic::add_row_plain::<$vector, f32>(hi, row) }
+        }
+
         /// # Safety
         #[doc = concat!("The CPU must support `", $feature, "`.")]
         #[target_feature(enable = $feature)]
@@ -103,6 +111,6 @@ macro_rules! column_entry_points {
     };
 }
 
-column_entry_points!("sse2", sse2::Sse2, add_row_f32_sse2, add_row_f64_sse2, run_sum_f32_sse2, certified_run_f32_sse2, certified_run_f64_sse2);
-column_entry_points!("avx2,fma", avx2::Avx2, add_row_f32_avx2, add_row_f64_avx2, run_sum_f32_avx2, certified_run_f32_avx2, certified_run_f64_avx2);
-column_entry_points!("avx512f,avx512dq", avx512::Avx512, add_row_f32_avx512, add_row_f64_avx512, run_sum_f32_avx512, certified_run_f32_avx512, certified_run_f64_avx512);
+column_entry_points!("sse2", sse2::Sse2, add_row_f32_sse2, add_row_f64_sse2, run_sum_f32_sse2, certified_run_f32_sse2, certified_run_f64_sse2, add_row_plain_f32_sse2);
+column_entry_points!("avx2,fma", avx2::Avx2, add_row_f32_avx2, add_row_f64_avx2, run_sum_f32_avx2, certified_run_f32_avx2, certified_run_f64_avx2, add_row_plain_f32_avx2);
+column_entry_points!("avx512f,avx512dq", avx512::Avx512, add_row_f32_avx512, add_row_f64_avx512, run_sum_f32_avx512, certified_run_f32_avx512, certified_run_f64_avx512, add_row_plain_f32_avx512);
