@@ -90,7 +90,8 @@ mean_acc *mean_acc_deserialize(const uint8_t *bytes, size_t len);
  * strides may be negative or zero, and every element must lie in memory[0..len) and be aligned
  * for its component type. Each output element is the exact mean of its input elements (those
  * where `where` is true, if given) rounded once to the output's type, ties to even; an
- * element with none gets NaN. Complex: each component so. Nothing is copied or allocated. */
+ * element with none gets NaN. Complex: each component so. Nothing is copied or allocated
+ * (up to ~160 KiB of the caller's stack is used). */
 #define MEAN_MAX_DIMS 32
 
 enum mean_type {

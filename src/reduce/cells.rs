@@ -15,9 +15,16 @@
 //!   buffer);
 //! - vertical: the innermost kept loop has the smallest stride (a mean down the columns of a C
 //!   array): a tile of up to [`TILE`] adjacent cells is summed together, one input row at a
-//!   time, each cell's sum in its own lane of per-tile arrays; then each is rounded.
+//!   time, each cell's sum in its own lane of per-tile arrays; then each is rounded. A run of
+//!   2 to 8 cells down one reduced loop (a tall, narrow array) keeps its sums in registers.
 //!
-//! No allocation: every buffer and per-tile accumulator is a fixed-size array on the stack.
+//! float32 and float16 values have few significant bits, so plain f64 adds of a run (or of a
+//! block of rows) are usually exact: they are tried first, certified by the inexact flag, and
+//! folded into the double-double sums; a run or block whose adds rounded is summed again with
+//! TwoSum. float64 goes to TwoSum directly.
+//!
+//! No allocation: every buffer and per-tile accumulator is a fixed-size array on the stack
+//! (the vertical traversal's largest frame is ~160 KiB: float and integer tiles of 2048 lanes).
 
 use std::marker::PhantomData;
 
@@ -28,8 +35,8 @@ use crate::kernels::{self, DoubleDouble, Level, Partial, UNIT_ROUNDOFF};
 use crate::rounding::{Format, Rounded, round_mean};
 
 /// Adjacent cells summed together by the vertical traversal: 16 KiB of each accumulator array
-/// (three of them, ~64 KiB of stack with the counts), so that each input row is read in runs of
-/// up to 8-16 KiB.
+/// (~80 KiB of stack with the counts and the certified block), so that each input row is read
+/// in runs of up to 8-16 KiB.
 pub const TILE: usize = 2048;
 /// Rows of a vertical tile summed plainly under one certificate (float32): few enough that
 /// their sums rarely round (values 2^29 below the sum of 32 rows are rare), and that redoing a
@@ -41,7 +48,7 @@ const SMALL_TILE: usize = 64;
 /// contiguous native floats).
 const BUFFER: usize = 512;
 /// Contiguous native float rows this long or longer go to the whole-array kernels; shorter
-/// ones are decoded into a buffer and summed by `kernels::run_sum_f64_at` (no setup).
+/// ones to the short-run kernels (`Decode::run_sum`: no setup), where they lie.
 const KERNEL_FROM: usize = 4096;
 /// Cells of a vertical tile from which contiguous native float rows go to the column kernels.
 const COLUMN_KERNEL_FROM: usize = 16;

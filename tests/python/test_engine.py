@@ -405,3 +405,22 @@ def test_tall_narrow_and_wide_outer_axis_means_against_the_oracle(dtype, width):
     for view in (a, a[::-1], a[::3]):
         got = npmean.mean(view, axis=0)
         assert same_bits(got, oracle(view, (0,), False, None, got.dtype))
+
+
+def test_a_thread_with_a_256_kib_stack_runs_every_traversal():
+    # The engine's buffers live on the stack (up to ~160 KiB, README): a thread made with a
+    # small stack must still run the vertical tiles (float and integer), the narrow path and
+    # the horizontal buffer.
+    import threading
+
+    cases = [(np.ones((50, 5000), np.float32), 0), (np.ones((50, 5000), np.int64), 0),
+             (np.ones((1000, 3)), 0), (np.ones((100, 1000), ">f8"), 1)]
+    results = []
+    previous = threading.stack_size(256 * 1024)
+    try:
+        thread = threading.Thread(target=lambda: results.extend(npmean.mean(a, axis=ax) for a, ax in cases))
+        thread.start()
+        thread.join()
+    finally:
+        threading.stack_size(previous)
+    assert len(results) == len(cases) and all(np.all(r == 1) for r in results)
