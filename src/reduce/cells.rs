@@ -727,6 +727,7 @@ fn narrow_width<D: Decode, O: ByteOrder, const W: usize>(
     let Some(rows) = reduced.innermost() else { return };
     let (step, across) = (rows.input as usize, columns.input as usize);
     let (mut hi, mut lo, mut bound) = ([0.0f64; W], [0.0f64; W], [0.0f64; W]);
+    let (mut hi2, mut lo2, mut bound2) = ([0.0f64; W], [0.0f64; W], [0.0f64; W]);
     let at = |r: usize, j: usize| start as usize + r * step + j * across;
     let mut first = 0;
     while first < rows.len {
@@ -750,7 +751,17 @@ fn narrow_width<D: Decode, O: ByteOrder, const W: usize>(
                 continue;
             }
         }
-        for r in first..end {
+        // Two sets of sums, alternate rows: TwoSum's chain of dependent adds is long, and two
+        // chains per column overlap (measured on Zen 3: float64 (3333333, 3) 21 -> 17 ms).
+        let mut r = first;
+        while r + 1 < end {
+            for j in 0..W {
+                two_sum_into(&mut hi[j], &mut lo[j], &mut bound[j], D::to_f64(O::native(input.data[at(r, j)])));
+                two_sum_into(&mut hi2[j], &mut lo2[j], &mut bound2[j], D::to_f64(O::native(input.data[at(r + 1, j)])));
+            }
+            r += 2;
+        }
+        if r < end {
             for j in 0..W {
                 two_sum_into(&mut hi[j], &mut lo[j], &mut bound[j], D::to_f64(O::native(input.data[at(r, j)])));
             }
@@ -758,7 +769,8 @@ fn narrow_width<D: Decode, O: ByteOrder, const W: usize>(
         first = end;
     }
     for j in 0..W {
-        let partial = Partial { sum: DoubleDouble { hi: hi[j], lo: lo[j] }, error: bound[j] * UNIT_ROUNDOFF };
+        let second = Partial { sum: DoubleDouble { hi: hi2[j], lo: lo2[j] }, error: bound2[j] * UNIT_ROUNDOFF };
+        let partial = Partial { sum: DoubleDouble { hi: hi[j], lo: lo[j] }, error: bound[j] * UNIT_ROUNDOFF }.merge(second);
         let cell = start + (j * across) as isize;
         let mean = finish_float(partial, rows.len as u64, out.format, || exact_cell::<D, O>(input, reduced, cell, 0));
         out.write(out_start + j as isize * columns.output, mean);
