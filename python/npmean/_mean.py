@@ -237,11 +237,16 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True, thre
     ):
         flags = arr.flags.num
         n = arr.size
-        if flags & _ALIGNED and flags & _CONTIGUOUS and 0 < n < _single_thread_below and _DATA_OFFSET:
-            if dtype_in is _F32:
-                mean32 = _mean_f32_field(id(arr) + _DATA_OFFSET, n)
-                return _F32_ONE * mean32 if _WEAK_PYTHON_FLOATS else np.float32(mean32)
-            return np.float64(_mean_f64_field(id(arr) + _DATA_OFFSET, n))
+        if flags & _ALIGNED and flags & _CONTIGUOUS and n > 0:
+            if n < _single_thread_below and _DATA_OFFSET:
+                if dtype_in is _F32:
+                    mean32 = _mean_f32_field(id(arr) + _DATA_OFFSET, n)
+                    return _F32_ONE * mean32 if _WEAK_PYTHON_FLOATS else np.float32(mean32)
+                return np.float64(_mean_f64_field(id(arr) + _DATA_OFFSET, n))
+            # A whole array large enough for threads: the whole-array kernels split it (the
+            # engine runs on one thread).
+            kernel = _mean_f32 if dtype_in is _F32 else _mean_f64
+            return dtype_in.type(kernel(_data_pointer(arr), n, 0 if threads is None else threads))
     # The common axis mean: a plain ndarray along one int axis with no other argument, in as
     # few Python operations as possible (numpy.mean's own overhead is ~5 µs; this path's ~3).
     if (
