@@ -1,8 +1,6 @@
 """What npmean.mean accepts and returns: dtypes, layouts, special values, errors, threads."""
 
 import ctypes
-import mmap
-import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np

@@ -1,7 +1,6 @@
 """Every mean (npmean.mean, MeanAccumulator) is correctly rounded: equal to the exact mean
 rounded once, bit for bit, on hard cases and ordinary data alike."""
 
-import os
 import pickle
 import threading
 
