@@ -93,11 +93,16 @@ fn round_exact_sum(sum: DoubleDouble, n: usize, format: Format) -> Rounded {
     exact.count_values(n as u64);
     exact.add_partial(sum.hi);
     exact.add_partial(sum.lo);
-    Rounded::Certain(match format {
-        Format::Binary16 => exact.mean_f16_as_f64(),
-        Format::Binary32 => f64::from(exact.mean_f32()),
-        Format::Binary64 => exact.mean_f64(),
-    })
+    Rounded::Certain(exact_mean(&exact, format))
+}
+
+/// The exact mean held in `sum`, rounded once to `format` (as an f64 holding that value).
+pub fn exact_mean(sum: &ExactSum, format: Format) -> f64 {
+    match format {
+        Format::Binary16 => sum.mean_f16_as_f64(),
+        Format::Binary32 => f64::from(sum.mean_f32()),
+        Format::Binary64 => sum.mean_f64(),
+    }
 }
 
 /// Ziv's test: the rounded mean if every value within the bound rounds to it.

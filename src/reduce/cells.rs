@@ -32,7 +32,7 @@ use super::element::{ByteOrder, Decode};
 use super::layout::{Loop, Loops, Plan, for_each_start};
 use crate::exact::ExactSum;
 use crate::kernels::{self, DoubleDouble, Level, Partial, UNIT_ROUNDOFF};
-use crate::rounding::{Format, Rounded, round_mean};
+use crate::rounding::{Format, Rounded, exact_mean, round_mean};
 
 /// Adjacent cells summed together by the vertical traversal: 16 KiB of each accumulator array
 /// (~80 KiB of stack with the counts and the certified block), so that each input row is read
@@ -231,15 +231,6 @@ fn finish_float(partial: Partial, count: u64, format: Format, exact: impl FnOnce
         // numpy's sums start from +0.0, so an exactly zero sum gives +0.0 (even of -0.0s).
         Rounded::ExactZero => 0.0,
         Rounded::Unsure => exact_mean(&exact(), format),
-    }
-}
-
-/// The exact mean of `sum` rounded once to `format` (a zero sum gives +0.0).
-fn exact_mean(sum: &ExactSum, format: Format) -> f64 {
-    match format {
-        Format::Binary16 => sum.mean_f16_as_f64(),
-        Format::Binary32 => f64::from(sum.mean_f32()),
-        Format::Binary64 => sum.mean_f64(),
     }
 }
 
@@ -512,8 +503,8 @@ impl<D: Decode, O: ByteOrder, const N: usize> FloatLanes<D, O, N> {
 
     /// The tile's rows in blocks of [`ROW_BLOCK`], each summed by plain adds certified by the
     /// inexact flag into `block`, then folded into the lanes by TwoSum; a block whose adds
-    /// rounded is added again row by row with TwoSum (float32 rows: contiguous, native, no
-    /// mask). False, with nothing added, where this does not apply.
+    /// rounded is added again row by row with TwoSum (rows of few-bit floats: contiguous,
+    /// native, no mask). False, with nothing added, where this does not apply.
     fn add_rows_certified(&mut self, input: &Input<D>, reduced: &Loops, columns: Loop, start: isize) -> bool {
         let w = self.width;
         if input.mask.is_some() || !O::NATIVE || columns.input != 1 || w < COLUMN_KERNEL_FROM {
@@ -521,31 +512,26 @@ impl<D: Decode, O: ByteOrder, const N: usize> FloatLanes<D, O, N> {
         }
         let mut block = [0.0f64; N];
         let mut starts = [0isize; ROW_BLOCK];
+        let mut tile = kernels::CertifiedColumns::begin(self.level, &mut block[..w]);
+        if tile.is_none() {
+            return false; // no trusted flag at this level
+        }
         let mut pending = 0;
-        let mut tile = None;
-        let mut ok = true;
         for_each_start(reduced.as_slice(), (start, 0, 0), |i, _, _| {
-            if !ok {
-                return;
-            }
-            if pending == 0 {
+            if pending == 0 && tile.is_none() {
                 tile = kernels::CertifiedColumns::begin(self.level, &mut block[..w]);
-                ok = tile.is_some();
             }
+            // (Were `begin` to refuse a later block, its rows are all added again by TwoSum.)
             if let Some(t) = &tile {
-                ok &= D::add_row_plain(t, &mut block[..w], &input.data[i as usize..i as usize + w]);
+                D::add_row_plain(t, &mut block[..w], &input.data[i as usize..i as usize + w]);
             }
             starts[pending] = i;
             pending += 1;
-            if ok && pending == ROW_BLOCK {
+            if pending == ROW_BLOCK {
                 self.finish_block(input, columns, &mut block, &starts[..pending], tile.take());
                 pending = 0;
             }
         });
-        if !ok {
-            // Only possible before the first row (no flag here): nothing was added yet.
-            return false;
-        }
         if pending > 0 {
             self.finish_block(input, columns, &mut block, &starts[..pending], tile.take());
         }

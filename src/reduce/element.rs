@@ -187,10 +187,13 @@ pub trait Decode: Copy + Send + Sync + 'static {
     fn add_row(_level: Level, _hi: &mut [f64], _lo: &mut [f64], _bound: &mut [f64], _raws: &[Self::Raw]) -> bool {
         false
     }
-    /// `hi[j] += raws[j]` plainly within a certified tile (`kernels::CertifiedColumns`), where
-    /// the crate has the kernel (float32); false if not (nothing added).
-    fn add_row_plain(_tile: &kernels::CertifiedColumns, _hi: &mut [f64], _raws: &[Self::Raw]) -> bool {
-        false
+    /// `hi[j] += raws[j]` (native values) plainly within a certified tile
+    /// (`kernels::CertifiedColumns`): the tile's vector kernel where the crate has one
+    /// (float32), else this loop.
+    fn add_row_plain(_tile: &kernels::CertifiedColumns, hi: &mut [f64], raws: &[Self::Raw]) {
+        for (sum, &raw) in hi.iter_mut().zip(raws) {
+            *sum += Self::to_f64(raw);
+        }
     }
 }
 
@@ -312,9 +315,8 @@ impl Decode for Float32 {
         kernels::add_row_f32_at(level, hi, lo, bound, as_f32s(raws));
         true
     }
-    fn add_row_plain(tile: &kernels::CertifiedColumns, hi: &mut [f64], raws: &[u32]) -> bool {
+    fn add_row_plain(tile: &kernels::CertifiedColumns, hi: &mut [f64], raws: &[u32]) {
         tile.add_row_f32(hi, as_f32s(raws));
-        true
     }
 }
 
