@@ -43,12 +43,12 @@ int main(void) {
     int64_t out_shape[1] = {2}, out_strides[1] = {sizeof(double)};
     struct mean_array out = {columns, sizeof columns, 0, MEAN_FLOAT64, 0, 1, out_shape, out_strides};
     int axis = 0;
-    int status = mean_reduce(MEAN_OP_MEAN, &in, NULL, &out, &axis, 1, 0);
+    int status = mean_reduce(MEAN_OP_MEAN, &in, NULL, &out, &axis, 1, NULL, 0);
     printf("mean_reduce(axis 0):  %d, [%g, %g]\n", status, columns[0], columns[1]);
     int64_t far[2] = {-2 * 2 * (int64_t)sizeof(float), 4 * sizeof(float)}; /* columns past the row */
     struct mean_array outside = in;
     outside.strides = far;
-    int refused = mean_reduce(MEAN_OP_MEAN, &outside, NULL, &out, &axis, 1, 0);
+    int refused = mean_reduce(MEAN_OP_MEAN, &outside, NULL, &out, &axis, 1, NULL, 0);
     printf("a view past memory:   %d (MEAN_E_BOUNDS is %d)\n", refused, MEAN_E_BOUNDS);
 
     int ok = flat_ok && status == MEAN_OK && columns[0] == 1.0 && columns[1] == 1.0 &&

@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 /* The C ABI version this header describes; mean_abi_version() returns the library's. */
-#define MEAN_ABI_VERSION 3
+#define MEAN_ABI_VERSION 4
 uint32_t mean_abi_version(void);
 
 /* The classic ctypes tutorial's signature, with a correctly rounded result. */
@@ -78,6 +78,9 @@ int mean_acc_merge(mean_acc *into, const mean_acc *from);   /* into == from doub
 uint64_t mean_acc_count(const mean_acc *acc);          /* 0 for NULL */
 float mean_acc_mean_f32(const mean_acc *acc);          /* NaN for NULL or no values */
 double mean_acc_mean_f64(const mean_acc *acc);
+/* The exact sum rounded once (ties to even, ±inf beyond the range); 0 if empty, NaN for NULL. */
+float mean_acc_sum_f32(const mean_acc *acc);
+double mean_acc_sum_f64(const mean_acc *acc);
 /* Serialized state: mean_acc_serialized_size() bytes, versioned and checksummed (README,
  * "The accumulator's bytes"); deserialize returns NULL for anything this library did not
  * write, every single flipped bit included. */
@@ -85,13 +88,15 @@ size_t mean_acc_serialized_size(void);
 int mean_acc_serialize(const mean_acc *acc, uint8_t *out, size_t len);
 mean_acc *mean_acc_deserialize(const uint8_t *bytes, size_t len);
 
-/* Means along any axes of any strided array (the reduction engine). A view is numpy's: the
- * element at index (i0, i1, ...) is at byte memory + offset + i0*strides[0] + i1*strides[1] ...;
- * strides may be negative or zero, and every element must lie in memory[0..len) and be aligned
- * for its component type. Each output element is the exact mean of its input elements (those
- * where `where` is true, if given) rounded once to the output's type, ties to even; an
- * element with none gets NaN. Complex: each component so. Nothing is copied or allocated
- * (up to ~160 KiB of the caller's stack is used). */
+/* Means and sums along any axes of any strided array (the reduction engine). A view is numpy's:
+ * the element at index (i0, i1, ...) is at byte memory + offset + i0*strides[0] + i1*strides[1]
+ * ...; strides may be negative or zero, and every element must lie in memory[0..len) and be
+ * aligned for its component type. Each output element is the exact mean (or sum) of its input
+ * elements (those where `where` is true, if given; the NaN-skipping operations also leave out
+ * NaNs) rounded once to the output's type, ties to even; a mean of no element is NaN, a sum of
+ * none is the initial value (0 by default). Integer and bool sums into an integer output are
+ * exact, or MEAN_E_OVERFLOW. Complex: each component so. Nothing is copied or allocated (up
+ * to ~160 KiB of the caller's stack is used). */
 #define MEAN_MAX_DIMS 32
 
 enum mean_type {
@@ -101,9 +106,10 @@ enum mean_type {
     MEAN_COMPLEX64 = 13, MEAN_COMPLEX128 = 14
 };
 
-enum mean_operation { MEAN_OP_MEAN = 0 };
+enum mean_operation { MEAN_OP_MEAN = 0, MEAN_OP_NANMEAN = 1, MEAN_OP_SUM = 2, MEAN_OP_NANSUM = 3 };
 
-/* mean_reduce's result: MEAN_OK, or why nothing was written. */
+/* mean_reduce's result: MEAN_OK, or why nothing was written (MEAN_E_OVERFLOW: the output
+ * elements before the one that overflowed may have been written). */
 enum mean_status {
     MEAN_OK = 0,
     MEAN_E_NULL = -1,         /* a NULL descriptor, memory (with len > 0), shape or strides */
@@ -111,12 +117,14 @@ enum mean_status {
     MEAN_E_SHAPE = -3,        /* a negative length, or more elements than memory can hold */
     MEAN_E_BOUNDS = -4,       /* an element outside memory[0..len) */
     MEAN_E_MISALIGNED = -5,   /* an element not aligned for its component type */
-    MEAN_E_TYPE = -6,         /* an unknown type; an output not float/complex; complex in, real out */
+    MEAN_E_TYPE = -6,         /* an unknown type; an output not float/complex (integer: sums of
+                                 integers only); complex in, real out; initial not of the output's type */
     MEAN_E_AXES = -7,         /* an axis out of range or repeated */
     MEAN_E_OUTPUT_SHAPE = -8, /* output shape != input shape without the axes (or with them as 1) */
     MEAN_E_OVERLAP = -9,      /* output memory overlaps the input's or where's */
-    MEAN_E_OPERATION = -10,   /* an unknown operation */
-    MEAN_E_MASK = -11         /* `where` not MEAN_BOOL, or not of the input's shape */
+    MEAN_E_OPERATION = -10,   /* an unknown operation, or an initial value for a mean */
+    MEAN_E_MASK = -11,        /* `where` not MEAN_BOOL, or not of the input's shape */
+    MEAN_E_OVERFLOW = -12     /* an integer sum does not fit the integer output type */
 };
 
 struct mean_array {
@@ -130,11 +138,14 @@ struct mean_array {
     const int64_t *strides; /* ndim byte strides (NULL if ndim is 0) */
 };
 
-/* output = mean of input over axes[0..naxes), counting the elements where `where` (NULL: all)
- * is true. Returns enum mean_status. `threads` is reserved (the engine runs on the caller's
+/* output = operation (enum mean_operation) of input over axes[0..naxes), counting the elements
+ * where `where` (NULL: all) is true. `initial` (NULL: zero; sums only) is one element of the
+ * output's type added once to every output element's sum (MEAN_E_SHAPE if it has more or fewer
+ * elements). Returns enum mean_status. `threads` is reserved (the engine runs on the caller's
  * thread). */
 int mean_reduce(int operation, const struct mean_array *input, const struct mean_array *where,
-                const struct mean_array *output, const int *axes, int naxes, size_t threads);
+                const struct mean_array *output, const int *axes, int naxes,
+                const struct mean_array *initial, size_t threads);
 
 #ifdef __cplusplus
 }

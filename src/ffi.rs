@@ -163,7 +163,7 @@ pub unsafe extern "C" fn mean_f64_threads(a: *const c_double, n: size_t, threads
 /// The version of this C ABI: raised whenever a function's signature or meaning, or the
 /// accumulator's serialized form, changes. A caller built against another version must not
 /// use this library (npmean checks it when it loads the library).
-pub const ABI_VERSION: u32 = 3;
+pub const ABI_VERSION: u32 = 4;
 
 /// `uint32_t mean_abi_version(void)`: [`ABI_VERSION`], the version of the C ABI this library
 /// implements (`MEAN_ABI_VERSION` in `mean.h`).
@@ -340,6 +340,27 @@ pub unsafe extern "C" fn mean_acc_mean_f64(acc: *const MeanAcc) -> c_double {
     unsafe { acc.as_ref() }.map_or(f64::NAN, |acc| in_default_environment(|| acc.mean_f64()))
 }
 
+/// `float mean_acc_sum_f32(const mean_acc *acc)`: the exact sum of everything added, rounded
+/// once to float (ties to even; ±inf beyond its range). 0 for no values; NaN for NULL.
+///
+/// # Safety
+/// `acc` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mean_acc_sum_f32(acc: *const MeanAcc) -> c_float {
+    // SAFETY: NULL or live (caller).
+    unsafe { acc.as_ref() }.map_or(f32::NAN, |acc| in_default_environment(|| acc.sum_f32()))
+}
+
+/// `double mean_acc_sum_f64(const mean_acc *acc)`: as `mean_acc_sum_f32`, rounded to double.
+///
+/// # Safety
+/// `acc` must be NULL or a live handle.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mean_acc_sum_f64(acc: *const MeanAcc) -> c_double {
+    // SAFETY: NULL or live (caller).
+    unsafe { acc.as_ref() }.map_or(f64::NAN, |acc| in_default_environment(|| acc.sum_f64()))
+}
+
 /// `size_t mean_acc_serialized_size(void)`: the bytes `mean_acc_serialize` writes.
 #[unsafe(no_mangle)]
 pub extern "C" fn mean_acc_serialized_size() -> size_t {
@@ -451,18 +472,21 @@ fn overlaps(a: &Described, b: &Described) -> bool {
     a.len > 0 && b.len > 0 && a0 < b0 + b.len && b0 < a0 + a.len
 }
 
-/// `int mean_reduce(int operation, const struct mean_array *input, const struct mean_array *where, const struct mean_array *output, const int *axes, int naxes, size_t threads)`:
-/// writes into `output` the mean over `axes` of `input` (only the elements where `where`, a
-/// bool array of the input's shape, is true, if `where` is not NULL), each output element
-/// correctly rounded to the output's type. Returns `MEAN_OK` (0) or a negative `mean_status`,
-/// and then writes nothing. `threads` is accepted for the ABI's sake; the engine runs on the
-/// calling thread.
+/// `int mean_reduce(int operation, const struct mean_array *input, const struct mean_array *where, const struct mean_array *output, const int *axes, int naxes, const struct mean_array *initial, size_t threads)`:
+/// writes into `output` the mean, NaN-skipping mean, sum or NaN-skipping sum (`operation`)
+/// over `axes` of `input` (only the elements where `where`, a bool array of the input's
+/// shape, is true, if `where` is not NULL), each output element correctly rounded to the
+/// output's type (integer sums: exact); a sum starts from `initial` (one element of the
+/// output's type) if not NULL. Returns `MEAN_OK` (0) or a negative `mean_status`, and then
+/// writes nothing, except for `MEAN_E_OVERFLOW` (an integer sum too large for the output:
+/// the cells before it may be written). `threads` is accepted for the ABI's sake; the engine
+/// runs on the calling thread.
 ///
 /// # Safety
 /// Each non-NULL descriptor must be readable with `shape` and `strides` of `ndim` values;
 /// `memory[0..len]` of the input and of `where` must be readable and of the output writable,
 /// and not written by anyone else during the call; `axes` must be NULL or point to `naxes`
-/// readable ints.
+/// readable ints; `initial` NULL or a descriptor as the others, whose memory is readable.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn mean_reduce(
     operation: c_int,
@@ -471,11 +495,12 @@ pub unsafe extern "C" fn mean_reduce(
     output: *const MeanArray,
     axes: *const c_int,
     naxes: c_int,
+    initial: *const MeanArray,
     threads: size_t,
 ) -> c_int {
     let _ = threads;
     // SAFETY: the caller's promises, passed on (see the function's `# Safety`).
-    let status = unsafe { reduce_checked(operation, input, where_, output, axes, naxes) };
+    let status = unsafe { reduce_checked(operation, input, where_, output, axes, naxes, initial) };
     match status {
         Ok(()) => Status::Ok as c_int,
         Err(status) => status as c_int,
@@ -493,18 +518,16 @@ unsafe fn reduce_checked(
     output: *const MeanArray,
     axes: *const c_int,
     naxes: c_int,
+    initial: *const MeanArray,
 ) -> Result<(), Status> {
     let operation = Operation::from_code(operation).ok_or(Status::Operation)?;
     // SAFETY: the caller promises readable descriptors (or NULL).
     let input = unsafe { describe(input) }?;
     // SAFETY: as above.
     let output = unsafe { describe(output) }?;
-    let mask = if where_.is_null() {
-        None
-    } else {
-        // SAFETY: as above.
-        Some(unsafe { describe(where_) }?)
-    };
+    // SAFETY (both): as above.
+    let mask = if where_.is_null() { None } else { Some(unsafe { describe(where_) }?) };
+    let initial = if initial.is_null() { None } else { Some(unsafe { describe(initial) }?) };
     let naxes = usize::try_from(naxes).map_err(|_| Status::Axes)?;
     let axes = match naxes {
         0 => &[][..],
@@ -512,7 +535,8 @@ unsafe fn reduce_checked(
         n if n <= MAX_DIMS => unsafe { as_slice(axes, n) }.ok_or(Status::Null)?,
         _ => return Err(Status::Axes),
     };
-    if overlaps(&output, &input) || mask.as_ref().is_some_and(|m| overlaps(&output, m)) {
+    let read_by_output = |view: &Option<Described>| view.as_ref().is_some_and(|v| overlaps(&output, v));
+    if overlaps(&output, &input) || read_by_output(&mask) || read_by_output(&initial) {
         return Err(Status::Overlap);
     }
     if mask.as_ref().is_some_and(|m| m.ty != ElementType::Bool) {
@@ -523,6 +547,7 @@ unsafe fn reduce_checked(
     // others (checked above), so the one mutable slice aliases nothing.
     let input_bytes = unsafe { bytes(input.memory, input.len) };
     let mask_bytes = mask.as_ref().map(|m| unsafe { bytes(m.memory, m.len) });
+    let initial_bytes = initial.as_ref().map(|v| unsafe { bytes(v.memory, v.len) });
     let output_bytes = if output.len == 0 {
         &mut [][..]
     } else {
@@ -530,8 +555,9 @@ unsafe fn reduce_checked(
     };
     let input = ArrayRef { bytes: input_bytes, layout: input.layout };
     let mask = mask.zip(mask_bytes).map(|(m, bytes)| ArrayRef { bytes, layout: m.layout });
+    let initial = initial.zip(initial_bytes).map(|(v, bytes)| ArrayRef { bytes, layout: v.layout });
     let mut output = ArrayMut { bytes: output_bytes, layout: output.layout };
-    in_default_environment(|| reduce::reduce(operation, &input, mask.as_ref(), &mut output, axes))
+    in_default_environment(|| reduce::reduce(operation, &input, mask.as_ref(), &mut output, axes, initial.as_ref()))
 }
 
 /// `memory[0..len]` as bytes (empty for a length of 0, whatever the pointer).

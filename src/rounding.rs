@@ -47,7 +47,10 @@ const BOUND_MARGIN: f64 = 1.0 + 1.0 / (1u64 << 20) as f64;
 
 /// The mean `partial / n` rounded to `format`, if the error bound makes it certain.
 pub fn round_mean(partial: Partial, n: usize, format: Format) -> Rounded {
-    if partial.error == 0.0 && partial.sum.lo == 0.0 && let Some(mean) = divide_exact_sum(partial.sum.hi, n, format) {
+    if partial.error == 0.0
+        && partial.sum.lo == 0.0
+        && let Some(mean) = divide_exact_sum(partial.sum.hi, n, format)
+    {
         return mean;
     }
     match round_with_bound(partial, n, format) {
@@ -102,6 +105,15 @@ pub fn exact_mean(sum: &ExactSum, format: Format) -> f64 {
         Format::Binary16 => sum.mean_f16_as_f64(),
         Format::Binary32 => f64::from(sum.mean_f32()),
         Format::Binary64 => sum.mean_f64(),
+    }
+}
+
+/// The exact sum held in `sum`, rounded once to `format` (±inf beyond its range).
+pub fn exact_sum(sum: &ExactSum, format: Format) -> f64 {
+    match format {
+        Format::Binary16 => sum.sum_f16_as_f64(),
+        Format::Binary32 => f64::from(sum.sum_f32()),
+        Format::Binary64 => sum.sum_f64(),
     }
 }
 

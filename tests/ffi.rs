@@ -137,7 +137,7 @@ mod reduce {
         let output = MeanArray { memory: out.as_mut_ptr().cast(), ..output };
         let mask = mask.map_or(ptr::null(), |m| m as *const MeanArray);
         // SAFETY: every descriptor describes live memory of the stated length.
-        let status = unsafe { mean_reduce(0, input, mask, &output, axes.as_ptr(), axes.len() as i32, 0) };
+        let status = unsafe { mean_reduce(0, input, mask, &output, axes.as_ptr(), axes.len() as i32, ptr::null(), 0) };
         (status, out == [7.0; 3])
     }
 
@@ -171,15 +171,15 @@ mod reduce {
             assert_eq!(run(&input, None, &axes, out_code), (status, true), "{name}");
         }
         // SAFETY: NULL descriptors are refused before anything is read.
-        assert_eq!(unsafe { mean_reduce(0, ptr::null(), ptr::null(), ptr::null(), ptr::null(), 0, 0) }, -1);
+        assert_eq!(unsafe { mean_reduce(0, ptr::null(), ptr::null(), ptr::null(), ptr::null(), 0, ptr::null(), 0) }, -1);
         let mut out = [0.0f64; 3];
         let output = MeanArray { memory: out.as_mut_ptr().cast(), ..view(&out, 0, &[3], &[8]) };
         // SAFETY: live descriptors; the operation code is refused before any read.
-        assert_eq!(unsafe { mean_reduce(5, &good, ptr::null(), &output, [0].as_ptr(), 1, 0) }, -10);
+        assert_eq!(unsafe { mean_reduce(5, &good, ptr::null(), &output, [0].as_ptr(), 1, ptr::null(), 0) }, -10);
         // An output inside the input's memory.
         let inside = MeanArray { memory: data.as_ptr().cast_mut().cast(), len: 24, ..output };
         // SAFETY: as above; the overlap is refused before anything is written.
-        assert_eq!(unsafe { mean_reduce(0, &good, ptr::null(), &inside, [0].as_ptr(), 1, 0) }, -9);
+        assert_eq!(unsafe { mean_reduce(0, &good, ptr::null(), &inside, [0].as_ptr(), 1, ptr::null(), 0) }, -9);
         // A mask that is not bool, and one of another shape.
         let not_bool = view(&data, 0, &shape, &strides);
         assert_eq!(run(&good, Some(&not_bool), &[0], FLOAT64), (-11, true));
@@ -205,7 +205,7 @@ mod reduce {
         let mut out = [0.0f64; 3];
         let output = MeanArray { memory: out.as_mut_ptr().cast(), ..view(&out, 0, &[3], &[8]) };
         // SAFETY: live descriptors of the stated lengths.
-        let status = unsafe { mean_reduce(0, &view(&data, 0, &shape, &strides), ptr::null(), &output, [0].as_ptr(), 1, 0) };
+        let status = unsafe { mean_reduce(0, &view(&data, 0, &shape, &strides), ptr::null(), &output, [0].as_ptr(), 1, ptr::null(), 0) };
         assert_eq!((status, out), (0, [1.0, 1.5, 0.0]));
     }
 }

@@ -141,7 +141,7 @@ fuzz_target!(|data: &[u8]| {
     let mask_ptr: *const MeanArray = if use_mask { &mask } else { std::ptr::null() };
     // SAFETY: every descriptor points at live vectors of the lengths it states; the output is
     // its own vector.
-    let status = unsafe { mean_reduce(0, &input, mask_ptr, &output, axes.as_ptr(), axes.len() as i32, 1) };
+    let status = unsafe { mean_reduce(0, &input, mask_ptr, &output, axes.as_ptr(), axes.len() as i32, std::ptr::null(), 1) };
     if status != 0 {
         assert!(out.iter().all(|&b| b == sentinel), "a refused call wrote its output");
         return;

@@ -17,7 +17,7 @@ SIMD_LEVELS = ("scalar", "sse2", "avx2", "avx512")  # lowest first, as in src/ke
 BUILD_COMMAND = "cargo build --release"
 # The C ABI this package is written for: `mean_abi_version()` of the library must return it
 # (`ABI_VERSION` in src/ffi.rs, `MEAN_ABI_VERSION` in include/mean.h).
-ABI_VERSION = 3
+ABI_VERSION = 4
 
 if sys.platform == "darwin":
     LIBRARY_FILE = "libmean.dylib"
@@ -58,6 +58,7 @@ STATUS_NAMES = {
     -9: "an output overlapping the input",
     -10: "an unknown operation",
     -11: "a mask that is not bool or not of the input's shape",
+    -12: "an integer sum too large for the output type",
 }
 
 
@@ -97,7 +98,7 @@ class Library:
         array = ctypes.POINTER(MeanArray)
         self.mean_reduce = self._declare(
             "mean_reduce", ctypes.c_int, ctypes.c_int, array, array, array,
-            ctypes.POINTER(ctypes.c_int), ctypes.c_int, size,
+            ctypes.POINTER(ctypes.c_int), ctypes.c_int, array, size,
         )
         # The exact accumulator: handles are opaque pointers.
         handle, status = ctypes.c_void_p, ctypes.c_int
@@ -109,6 +110,8 @@ class Library:
         self.mean_acc_count = self._declare("mean_acc_count", ctypes.c_uint64, handle)
         self.mean_acc_mean_f32 = self._declare("mean_acc_mean_f32", ctypes.c_float, handle)
         self.mean_acc_mean_f64 = self._declare("mean_acc_mean_f64", ctypes.c_double, handle)
+        self.mean_acc_sum_f32 = self._declare("mean_acc_sum_f32", ctypes.c_float, handle)
+        self.mean_acc_sum_f64 = self._declare("mean_acc_sum_f64", ctypes.c_double, handle)
         self.mean_acc_serialized_size = self._declare("mean_acc_serialized_size", size)
         # `out` is a writable buffer's address (never a bytes object: those are immutable);
         # `bytes` is only read, so a bytes object may be passed as c_char_p.

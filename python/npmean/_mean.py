@@ -1,4 +1,5 @@
-"""``npmean.mean``: validate an array, pick the kernel, make one native call."""
+"""``npmean.mean``, ``nanmean``, ``sum`` and ``nansum``: validate an array, pick the kernel,
+make one native call."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import warnings
 import numpy as np
 
 from ._lib import SIMD_ENV_VAR, SIMD_LEVELS, Library, find_library
-from ._reduce import reduce, type_code
+from ._reduce import MEAN, NANMEAN, NANSUM, SUM, reduce, type_code
 
 _library: Library | None = None
 
@@ -146,6 +147,20 @@ for _char in "?bBhHiIlLqQefdFD":
     _result = _F64 if _native.kind in "biu" else _native
     _DEFAULT_RESULT[_native] = _DEFAULT_RESULT[_native.newbyteorder()] = _result
 
+# The same for sums (numpy's add.reduce): bool and integers narrower than the default integer
+# sum in it (int64, or uint64 for unsigned), other types in themselves.
+_INT, _UINT = np.dtype(np.int_), np.dtype(np.uint)
+_DEFAULT_SUM_RESULT = {}
+for _char in "?bBhHiIlLqQefdFD":
+    _native = np.dtype(_char)
+    if _native.kind == "b" or (_native.kind == "i" and _native.itemsize < _INT.itemsize):
+        _result = _INT
+    elif _native.kind == "u" and _native.itemsize < _UINT.itemsize:
+        _result = _UINT
+    else:
+        _result = _native
+    _DEFAULT_SUM_RESULT[_native] = _DEFAULT_SUM_RESULT[_native.newbyteorder()] = _result
+
 try:  # numpy >= 2
     from numpy.lib.array_utils import normalize_axis_tuple as _normalize_axis_tuple
 except ImportError:  # numpy 1.x
@@ -170,6 +185,46 @@ def _result_dtype(in_dtype: np.dtype, dtype, out) -> np.dtype | None:
     if in_dtype.kind == "c" and wanted.kind != "c":
         return None  # numpy drops the imaginary part with a ComplexWarning: numpy's to do
     return wanted.newbyteorder("=")
+
+
+def _sum_result_dtype(in_dtype: np.dtype, dtype, out) -> np.dtype | None:
+    """As `_result_dtype`, for sums: integer results too, from bool and integer input (exact
+    sums); None for what numpy must compute (object, float input summed into integers, ...)."""
+    if type_code(in_dtype) is None:
+        return None
+    if dtype is not None:
+        wanted = np.dtype(dtype)
+    elif out is not None and isinstance(out, np.ndarray):
+        wanted = out.dtype
+    else:
+        return _DEFAULT_SUM_RESULT[in_dtype]
+    if wanted.kind in "iu" and in_dtype.kind in "biu" and wanted.itemsize in (1, 2, 4, 8):
+        return wanted.newbyteorder("=")
+    if (wanted.kind, wanted.itemsize) not in _ENGINE_RESULTS:
+        return None
+    if in_dtype.kind == "c" and wanted.kind != "c":
+        return None
+    return wanted.newbyteorder("=")
+
+
+class _Operation:
+    """One of the engine's reductions, and how numpy names and computes it."""
+
+    __slots__ = ("name", "code", "numpy", "is_sum", "skips_nan", "defaults")
+
+    def __init__(self, name, code, numpy_function, is_sum, skips_nan):
+        self.name, self.code, self.numpy = name, code, numpy_function
+        self.is_sum, self.skips_nan = is_sum, skips_nan
+        self.defaults = _DEFAULT_SUM_RESULT if is_sum else _DEFAULT_RESULT
+
+    def result_dtype(self, in_dtype, dtype, out):
+        return (_sum_result_dtype if self.is_sum else _result_dtype)(in_dtype, dtype, out)
+
+
+_MEAN = _Operation("mean", MEAN, np.mean, False, False)
+_NANMEAN = _Operation("nanmean", NANMEAN, np.nanmean, False, True)
+_SUM = _Operation("sum", SUM, np.sum, True, False)
+_NANSUM = _Operation("nansum", NANSUM, np.nansum, True, True)
 
 
 # The largest thread count the C side's size_t holds: ctypes would silently truncate more.
@@ -271,22 +326,104 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True, thre
     return _general(arr, axis, dtype, out, keepdims, where, _thread_count(threads))
 
 
-def _general(arr: np.ndarray, axis, dtype, out, keepdims, where, threads: int):
+def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True, threads=None):
+    """The mean along the given axes leaving NaNs out, as ``numpy.nanmean``, but every element
+    of the result is the exact mean of its non-NaN values rounded once to the result type.
+
+    Arguments, result types, errors and warnings as ``numpy.nanmean`` (a slice of NaNs only, or
+    an empty one, gives NaN with ``RuntimeWarning("Mean of empty slice")``; integer input is
+    averaged as by :func:`mean`). One pass over the data, no mask or copy of it. ``threads`` is
+    accepted for :func:`mean`'s sake: NaN-skipping means run on one thread.
+    """
+    arr = a if isinstance(a, np.ndarray) else np.asanyarray(a)
+    if dtype is None and out is None and keepdims is False and where is True and threads is None:
+        result = _plain(arr, axis, _NANMEAN)
+        if result is not None:
+            return result
+    return _general(arr, axis, dtype, out, keepdims, where, _thread_count(threads), _NANMEAN)
+
+
+def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=0, *, where=True, threads=None):  # noqa: A001
+    """The sum along the given axes, as ``numpy.sum``, but exact: every float or complex element
+    of the result is the exact sum rounded once to the result type (±inf only if the exact
+    sum is beyond its range), every integer element the exact sum.
+
+    Arguments and result types as ``numpy.sum``: bool and integers narrower than int64 sum in
+    int64 (unsigned: uint64), other types in themselves; ``initial`` is added once to every
+    element. Where an integer sum does not fit the result type, ``OverflowError`` (numpy wraps
+    around silently). ``threads`` is accepted for :func:`mean`'s sake: sums run on one thread.
+    """
+    arr = a if isinstance(a, np.ndarray) else np.asanyarray(a)
+    if initial is np._NoValue or (type(initial) is int and initial == 0):
+        initial = None
+    if dtype is None and out is None and keepdims is False and where is True and threads is None and initial is None:
+        result = _plain(arr, axis, _SUM)
+        if result is not None:
+            return result
+    return _general(arr, axis, dtype, out, keepdims, where, _thread_count(threads), _SUM, initial)
+
+
+def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=0, *, where=True, threads=None):
+    """:func:`sum` leaving NaNs out (as ``numpy.nansum``, which counts them as zero): a slice of
+    NaNs only sums to ``initial``."""
+    arr = a if isinstance(a, np.ndarray) else np.asanyarray(a)
+    if initial is np._NoValue or (type(initial) is int and initial == 0):
+        initial = None
+    if dtype is None and out is None and keepdims is False and where is True and threads is None and initial is None:
+        result = _plain(arr, axis, _NANSUM)
+        if result is not None:
+            return result
+    return _general(arr, axis, dtype, out, keepdims, where, _thread_count(threads), _NANSUM, initial)
+
+
+def _plain(arr, axis, op):
+    """The common call in few Python operations: a plain, aligned ndarray reduced over every
+    axis or one int axis, no other argument. None where the general path must run (it gives
+    the same answer, and the warnings of empty slices)."""
+    result_dtype = op.defaults.get(arr.dtype)
+    if result_dtype is None or type(arr) is not np.ndarray or _library is None or not arr.flags.num & _ALIGNED:
+        return None
+    shape = arr.shape
+    ndim = len(shape)
+    if axis is None:
+        if not arr.size:
+            return None
+        axes, kept = tuple(range(ndim)), ()
+    elif type(axis) is int and -ndim <= axis < ndim:
+        axis %= ndim
+        if not shape[axis]:
+            return None
+        axes, kept = (axis,), shape[:axis] + shape[axis + 1 :]
+    else:
+        return None
+    if op.skips_nan and arr.dtype.kind not in "fc":
+        op = _SUM if op.is_sum else _MEAN
+    target = np.empty(kept, result_dtype)
+    reduce(_library, arr, None, target, axes, 0, _data_pointer, op.code)
+    if op.skips_nan and not op.is_sum:
+        _warn_if_all_nan(arr, None, target, axes, stacklevel=4)
+    return target if kept else target[()]
+
+
+def _general(arr: np.ndarray, axis, dtype, out, keepdims, where, threads: int, op=_MEAN, initial=None):
     if _library is None:
         library()
     if isinstance(arr, np.ma.MaskedArray):
-        return _masked_mean(arr, axis, dtype, out, keepdims, where, threads)
+        return _masked(arr, axis, dtype, out, keepdims, where, threads, op, initial)
     if isinstance(arr, np.matrix):
         # As np.matrix.mean: the ndarray mean with dims kept, a matrix, collapsed for axis=None.
-        result = _general(arr.view(np.ndarray), axis, dtype, out, True, where, threads)
+        result = _general(arr.view(np.ndarray), axis, dtype, out, True, where, threads, op, initial)
         if out is not None:
             return out
         result = result.view(np.matrix)
         return result[0, 0] if axis is None else result
     base = arr.view(np.ndarray) if type(arr) is not np.ndarray else arr
-    result_dtype = _result_dtype(base.dtype, dtype, out)
+    result_dtype = op.result_dtype(base.dtype, dtype, out)
     if result_dtype is None:
-        return np.mean(arr, axis=axis, dtype=dtype, out=out, keepdims=keepdims, where=where)
+        extra = {"initial": initial} if op.is_sum and initial is not None else {}
+        return op.numpy(arr, axis=axis, dtype=dtype, out=out, keepdims=keepdims, where=where, **extra)
+    if op.skips_nan and base.dtype.kind not in "fc":
+        op = _SUM if op.is_sum else _MEAN  # nothing to skip: numpy's nan functions do the same
     axes = _normalize_axis_tuple(tuple(range(base.ndim)) if axis is None else axis, base.ndim)
     kept_shape = tuple(1 if d in axes else n for d, n in enumerate(base.shape) if keepdims or d not in axes)
     mask = None
@@ -296,14 +433,14 @@ def _general(arr: np.ndarray, axis, dtype, out, keepdims, where, threads: int):
         empty = np.any(counts == 0)
     else:
         empty = math.prod(base.shape[d] for d in axes) == 0
-    if empty and (out is None or out.size) and math.prod(kept_shape):
+    if empty and not op.is_sum and (out is None or out.size) and math.prod(kept_shape):
         warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=3)
     if out is not None:
         if not isinstance(out, np.ndarray):
             raise TypeError("output must be an array")
         if out.shape != kept_shape:
             raise ValueError(
-                f"output parameter for reduction operation mean has the wrong shape: "
+                f"output parameter for reduction operation {'add' if op.is_sum else op.name} has the wrong shape: "
                 f"found {out.shape}, expected {kept_shape}"
             )
     if not base.flags.aligned:
@@ -317,7 +454,12 @@ def _general(arr: np.ndarray, axis, dtype, out, keepdims, where, threads: int):
         and (mask is None or not np.may_share_memory(out, mask))
     )
     target = out if direct else np.empty(kept_shape, result_dtype)
-    reduce(_library, base, mask, target, axes, threads, _data_pointer)
+    start = None
+    if op.is_sum and initial is not None:
+        start = np.asarray(initial).astype(result_dtype)  # numpy casts the initial value so
+    reduce(_library, base, mask, target, axes, threads, _data_pointer, op.code, start)
+    if op.skips_nan and not op.is_sum and not empty:
+        _warn_if_all_nan(base, mask, target, axes, stacklevel=4)
     if out is not None:
         if not direct:
             np.copyto(out, target, casting="same_kind")
@@ -332,9 +474,19 @@ def _general(arr: np.ndarray, axis, dtype, out, keepdims, where, threads: int):
     return target if target.ndim else target[()]
 
 
-def _masked_mean(arr, axis, dtype, out, keepdims, where, threads):
-    """A masked array's mean: masked elements do not count; a result with no element is
-    masked (``np.ma.masked`` for a scalar result), as ``np.ma.MaskedArray.mean`` gives."""
+def _warn_if_all_nan(base, mask, result, axes, stacklevel):
+    """numpy.nanmean's warning for a slice of NaNs only. Only a NaN result can be one (a NaN
+    mean of non-NaN values comes from infinities), so only then are the NaNs counted."""
+    if not np.isnan(result).any():
+        return
+    nans = np.isnan(base) if mask is None else np.isnan(base) | ~mask
+    if np.all(nans, axis=axes).any():
+        warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=stacklevel)
+
+
+def _masked(arr, axis, dtype, out, keepdims, where, threads, op=_MEAN, initial=None):
+    """A masked array's reduction: masked elements do not count; a result with no element is
+    masked (``np.ma.masked`` for a scalar result), as ``np.ma.MaskedArray.mean`` and ``sum`` give."""
     mask = np.ma.getmask(arr)
     data = arr.view(np.ndarray)
     if mask is np.ma.nomask:
@@ -343,7 +495,7 @@ def _masked_mean(arr, axis, dtype, out, keepdims, where, threads):
         counted = ~mask if where is True else (~mask & np.broadcast_to(np.asarray(where, bool), mask.shape))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # empty cells become masked instead
-        values = _general(data, axis, dtype, None, keepdims, counted, threads)
+        values = _general(data, axis, dtype, None, keepdims, counted, threads, op, initial)
     axes = _normalize_axis_tuple(tuple(range(data.ndim)) if axis is None else axis, data.ndim)
     counts = np.count_nonzero(np.broadcast_to(counted, data.shape), axis=axes, keepdims=keepdims)
     if np.ndim(values) == 0:

@@ -28,7 +28,9 @@ TYPE_CODES = {
     ("c", 8): 13,
     ("c", 16): 14,
 }
-MEAN = 0  # enum mean_operation
+# enum mean_operation
+MEAN, NANMEAN, SUM, NANSUM = 0, 1, 2, 3
+_OVERFLOW = -12  # MEAN_E_OVERFLOW
 
 _Dims = ctypes.c_int64 * MAX_DIMS
 
@@ -60,6 +62,7 @@ class _PerThread(threading.local):
 
     def __init__(self):
         self.input, self.mask, self.output = _Descriptor(), _Descriptor(), _Descriptor()
+        self.initial = _Descriptor()
         self.axes = (ctypes.c_int * MAX_DIMS)()
 
 
@@ -100,16 +103,20 @@ def describe(a: np.ndarray, data: int, into: _Descriptor):
     return into.pointer
 
 
-def reduce(lib: Library, a, where, out, axes: tuple, threads: int, data_pointer) -> None:
-    """Writes into ``out`` the mean of ``a`` over ``axes`` (counting only where ``where`` is
-    true), each element correctly rounded to ``out``'s dtype. ``data_pointer(array)`` gives an
-    array's data address."""
+def reduce(lib: Library, a, where, out, axes: tuple, threads: int, data_pointer, operation=MEAN, initial=None) -> None:
+    """Writes into ``out`` the ``operation`` (mean, nanmean, sum, nansum) of ``a`` over ``axes``
+    (counting only where ``where`` is true), each element correctly rounded to ``out``'s dtype;
+    sums start from ``initial`` (a 0-d array of ``out``'s dtype) if given. ``data_pointer(array)``
+    gives an array's data address. OverflowError if an integer sum does not fit ``out``."""
     slots = _per_thread
     source = describe(a, data_pointer(a), slots.input)
     target = describe(out, data_pointer(out), slots.output)
     mask = describe(where, data_pointer(where), slots.mask) if where is not None else None
+    start = describe(initial, data_pointer(initial), slots.initial) if initial is not None else None
     slots.axes[: len(axes)] = axes
-    status = lib.mean_reduce(MEAN, source, mask, target, slots.axes, len(axes), threads)
+    status = lib.mean_reduce(operation, source, mask, target, slots.axes, len(axes), start, threads)
+    if status == _OVERFLOW:
+        raise OverflowError(f"the sum does not fit {out.dtype} (numpy would wrap around silently)")
     if status != 0:
         # Every argument was built here from valid arrays: a refusal is a bug, never data.
         raise RuntimeError(f"libmean refused the reduction: {STATUS_NAMES.get(status, status)}")

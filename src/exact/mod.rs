@@ -348,13 +348,24 @@ impl ExactSum {
     /// The exact mean rounded once to the nearest binary16, ties to even, returned as the `f64`
     /// of that value (beyond binary16's largest finite value: an infinity); NaN for no values.
     pub fn mean_f16_as_f64(&self) -> f64 {
-        let value = self.mean_in(BINARY16);
-        if value.abs() > 65504.0 { value.signum() * f64::INFINITY } else { value }
+        saturate_binary16(self.mean_in(BINARY16))
     }
 
     /// The exact sum rounded once to the nearest `f64` (inf if it overflows).
     pub fn sum_f64(&self) -> f64 {
         self.quotient_in(1, BINARY64)
+    }
+
+    /// The exact sum rounded once to the nearest `f32` (inf if it overflows).
+    pub fn sum_f32(&self) -> f32 {
+        // Rounded to 24 bits already: the cast only turns a value beyond f32's range into inf.
+        self.quotient_in(1, BINARY32) as f32
+    }
+
+    /// The exact sum rounded once to the nearest binary16, as the `f64` of that value (inf
+    /// beyond binary16's largest finite value).
+    pub fn sum_f16_as_f64(&self) -> f64 {
+        saturate_binary16(self.quotient_in(1, BINARY16))
     }
 
     fn mean_in(&self, format: Format) -> f64 {
@@ -411,6 +422,12 @@ impl ExactSum {
         let value = round_to_format(top64, sticky, low_exp, format);
         if negative { -value } else { value }
     }
+}
+
+/// A value rounded to binary16's precision, as binary16 holds it: beyond its largest finite
+/// value (65504), an infinity (`round_to_format` knows precisions, not exponent ranges).
+fn saturate_binary16(value: f64) -> f64 {
+    if value.abs() > 65504.0 { value.signum() * f64::INFINITY } else { value }
 }
 
 /// CRC-32 of `bytes` (the IEEE 802.3 polynomial, reflected, as zlib's `crc32`): it detects

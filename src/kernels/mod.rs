@@ -104,6 +104,11 @@ impl Partial {
     /// A sum that went infinite or NaN: only the exact path can say more.
     pub const NAN: Partial = Partial { sum: DoubleDouble { hi: f64::NAN, lo: f64::NAN }, error: f64::NAN };
 
+    /// The value `x`, exactly.
+    pub const fn exact(x: f64) -> Partial {
+        Partial { sum: DoubleDouble { hi: x, lo: 0.0 }, error: 0.0 }
+    }
+
     /// Adds `x`: TwoSum keeps the high part's error exactly; the low part's add may round, and
     /// the magnitude of that rounding error (computed exactly, with TwoSum) joins the bound.
     #[inline(always)]
@@ -190,9 +195,7 @@ impl Level {
             #[cfg(target_arch = "x86_64")]
             Level::Sse2 => true, // part of x86_64
             #[cfg(target_arch = "x86_64")]
-            Level::Avx2 => {
-                std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
-            }
+            Level::Avx2 => std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma"),
             #[cfg(target_arch = "x86_64")]
             Level::Avx512 => {
                 std::arch::is_x86_feature_detected!("avx512f") && std::arch::is_x86_feature_detected!("avx512dq")

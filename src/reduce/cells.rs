@@ -32,7 +32,7 @@ use super::element::{ByteOrder, Decode};
 use super::layout::{Loop, Loops, Plan, for_each_start};
 use crate::exact::ExactSum;
 use crate::kernels::{self, DoubleDouble, Level, Partial, UNIT_ROUNDOFF};
-use crate::rounding::{Format, Rounded, exact_mean, round_mean};
+use crate::rounding::{Format, Rounded, exact_mean, exact_sum, round_mean};
 
 /// Adjacent cells summed together by the vertical traversal: 16 KiB of each accumulator array
 /// (~80 KiB of stack with the counts and the certified block), so that each input row is read
@@ -63,14 +63,65 @@ pub struct Input<'a, D: Decode> {
     pub mask: Option<&'a [u8]>,
 }
 
+/// What a reduction makes of each cell's values.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Task {
+    /// NaN values are left out: neither added nor counted (nanmean, nansum).
+    pub skip_nan: bool,
+    /// The sum (plus `initial`) instead of the mean.
+    pub sum: bool,
+    /// Added once to every cell's sum, exactly (sums only; zero for means).
+    pub initial: Initial,
+}
+
+/// A sum's starting value, as the output's component type holds it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Initial {
+    /// For float outputs.
+    pub float: f64,
+    /// For integer outputs.
+    pub integer: i128,
+}
+
 /// Where results go: bytes, written one cell at a time in the format's encoding.
 pub struct Output<'a> {
     pub bytes: &'a mut [u8],
+    /// The rounding of float outputs.
     pub format: Format,
+    /// The range of integer outputs (exact sums), instead of a float format.
+    pub integer: Option<IntegerRange>,
     pub swapped: bool,
+    /// Set when an integer sum did not fit the output type (the cell is not written).
+    pub overflowed: bool,
+}
+
+/// An integer output type: its size in bytes and its range.
+#[derive(Clone, Copy, Debug)]
+pub struct IntegerRange {
+    pub size: usize,
+    pub min: i128,
+    pub max: i128,
 }
 
 impl Output<'_> {
+    /// Writes the integer `value` at byte offset `at`, or records an overflow if the output
+    /// type cannot hold it.
+    pub fn write_integer(&mut self, at: isize, value: i128) {
+        let Some(range) = self.integer else { return };
+        if !(range.min..=range.max).contains(&value) {
+            self.overflowed = true;
+            return;
+        }
+        // Two's complement: the low `size` bytes of the value, little-endian, are the element.
+        let mut bytes = value.to_le_bytes();
+        let element = &mut bytes[..range.size];
+        if cfg!(target_endian = "big") != self.swapped {
+            element.reverse();
+        }
+        let at = at as usize;
+        self.bytes[at..at + range.size].copy_from_slice(element);
+    }
+
     /// Writes `value` (a value of the format, held in an f64) at byte offset `at`.
     pub fn write(&mut self, at: isize, value: f64) {
         let at = at as usize;
@@ -94,10 +145,11 @@ impl Output<'_> {
     }
 }
 
-/// Writes the mean of every cell of `plan` into `out`.
-pub fn run<D: Decode, O: ByteOrder>(input: &Input<D>, plan: &Plan, out: &mut Output, level: Level) {
+/// Writes the result of `task` for every cell of `plan` into `out`.
+pub fn run<D: Decode, O: ByteOrder>(input: &Input<D>, plan: &Plan, out: &mut Output, task: &Task, level: Level) {
     if plan.empty_cells {
-        for_each_start(plan.kept.as_slice(), (0, 0, plan.output_start), |_, _, o| out.write(o, f64::NAN));
+        // A mean of nothing is NaN; a sum of nothing is its initial value.
+        for_each_start(plan.kept.as_slice(), (0, 0, plan.output_start), |_, _, o| finish_integer(out, o, 0, 0, task));
         return;
     }
     let start = (plan.input_start, plan.mask_start, plan.output_start);
@@ -109,22 +161,25 @@ pub fn run<D: Decode, O: ByteOrder>(input: &Input<D>, plan: &Plan, out: &mut Out
     if vertical {
         let columns = plan.kept.innermost().unwrap_or_default();
         for_each_start(plan.kept.outer(), start, |i, m, o| {
-            if input.mask.is_none() && plan.reduced.count == 1 && narrow::<D, O>(input, &plan.reduced, columns, (i, o), out, level) {
+            if input.mask.is_none()
+                && !task.skip_nan
+                && plan.reduced.count == 1
+                && narrow::<D, O>(input, &plan.reduced, columns, (i, o), out, task, level)
+            {
                 return;
             }
             // Small runs of cells get small tiles: the lanes are zeroed per tile, and 2048 of
             // them (~80 KiB) cost ~3 µs, more than a small reduction's whole work.
             if columns.len <= SMALL_TILE {
-                vertical_tiles::<D, O, SMALL_TILE>(input, &plan.reduced, columns, (i, m, o), out, level);
+                vertical_tiles::<D, O, SMALL_TILE>(input, &plan.reduced, columns, (i, m, o), out, task, level);
             } else {
-                vertical_tiles::<D, O, TILE>(input, &plan.reduced, columns, (i, m, o), out, level);
+                vertical_tiles::<D, O, TILE>(input, &plan.reduced, columns, (i, m, o), out, task, level);
             }
         });
     } else {
-        let mut scratch = FloatCell::<D, O>::new(level);
+        let mut scratch = FloatCell::<D, O>::new(level, task.skip_nan);
         for_each_start(plan.kept.as_slice(), start, |i, m, o| {
-            let value = cell_mean::<D, O>(input, &plan.reduced, (i, m), out.format, level, &mut scratch);
-            out.write(o, value);
+            cell::<D, O>(input, &plan.reduced, (i, m, o), out, task, level, &mut scratch);
         });
     }
 }
@@ -166,24 +221,31 @@ fn visit_strided<R: Copy, V: Visit<R>>(data: &[R], start: isize, len: usize, ste
     }
 }
 
-/// The mean of one cell (horizontal traversal).
-fn cell_mean<D: Decode, O: ByteOrder>(
+/// Writes the result of one cell (horizontal traversal).
+fn cell<D: Decode, O: ByteOrder>(
     input: &Input<D>,
     reduced: &Loops,
-    (start, mask_start): (isize, isize),
-    format: Format,
+    (start, mask_start, out_at): (isize, isize, isize),
+    out: &mut Output,
+    task: &Task,
     level: Level,
     scratch: &mut FloatCell<D, O>,
-) -> f64 {
+) {
     if D::INTEGER {
         let mut sum = IntSum::<D, O>::default();
         for_each_row(input, reduced, (start, mask_start), &mut sum);
-        return sum.mean(format);
+        sum.flush();
+        finish_integer(out, out_at, sum.total, sum.count, task);
+        return;
     }
     let fast = scratch;
     fast.reset();
     let (outer, row) = rows(reduced);
     for_each_start(outer, (start, mask_start, 0), |i, m, _| {
+        if task.skip_nan && input.mask.is_none() && O::NATIVE && row.input == 1 {
+            fast.add_contiguous_skipping_nan(input, i as usize, row.len);
+            return;
+        }
         if input.mask.is_none() && O::NATIVE && row.input == 1 {
             // Contiguous native floats are summed where they lie: the whole-array kernels for
             // long rows, the short-run kernel (no setup) for the others.
@@ -198,7 +260,9 @@ fn cell_mean<D: Decode, O: ByteOrder>(
         visit_row(input, row, i, m, fast);
     });
     fast.flush();
-    finish_float(fast.partial, fast.count, format, || exact_cell::<D, O>(input, reduced, start, mask_start))
+    let exact = || exact_cell::<D, O>(input, reduced, start, mask_start, task.skip_nan);
+    let value = finish_float(fast.partial, fast.count - fast.nans, out.format, task, exact);
+    out.write(out_at, value);
 }
 
 /// `visit` over the counted values of each row of a cell.
@@ -220,9 +284,22 @@ fn visit_row<D: Decode, V: Visit<D::Raw>>(input: &Input<D>, row: Loop, start: is
     }
 }
 
-/// The rounded mean of a float cell from its fast sum, or from `exact()` if the rounding test
-/// cannot decide.
-fn finish_float(partial: Partial, count: u64, format: Format, exact: impl FnOnce() -> ExactSum) -> f64 {
+/// The rounded mean (or sum) of a float cell of `count` values from its fast sum, or from
+/// `exact()` if the rounding test cannot decide.
+fn finish_float(partial: Partial, count: u64, format: Format, task: &Task, exact: impl FnOnce() -> ExactSum) -> f64 {
+    if task.sum {
+        let initial = task.initial.float;
+        let partial = if initial == 0.0 { partial } else { partial.merge(Partial::exact(initial)) };
+        return match round_mean(partial, 1, format) {
+            Rounded::Certain(sum) => sum,
+            Rounded::ExactZero => 0.0,
+            Rounded::Unsure => {
+                let mut sum = exact();
+                sum.add(initial);
+                exact_sum(&sum, format)
+            }
+        };
+    }
     if count == 0 {
         return f64::NAN;
     }
@@ -234,12 +311,39 @@ fn finish_float(partial: Partial, count: u64, format: Format, exact: impl FnOnce
     }
 }
 
+/// Writes the result of an integer cell: `total` of `count` values (or of an empty cell).
+/// A mean is rounded once; a sum is written exactly into an integer output, or rounded once
+/// into a float one.
+fn finish_integer(out: &mut Output, at: isize, total: i128, count: u64, task: &Task) {
+    if !task.sum {
+        out.write(at, integer_mean(total, count, out.format));
+    } else if out.integer.is_some() {
+        match total.checked_add(task.initial.integer) {
+            Some(sum) => out.write_integer(at, sum),
+            None => out.overflowed = true,
+        }
+    } else if task.initial.float == 0.0 {
+        out.write(at, integer_mean(total, 1, out.format));
+    } else {
+        let mut sum = ExactSum::new();
+        sum.add_i128(total, 1);
+        sum.add(task.initial.float);
+        out.write(at, exact_sum(&sum, out.format));
+    }
+}
+
 /// The exact sum of one cell (the second pass, for cells the rounding test left undecided).
-fn exact_cell<D: Decode, O: ByteOrder>(input: &Input<D>, reduced: &Loops, start: isize, mask_start: isize) -> ExactSum {
-    let mut exact = ExactCell::<D, O> { sum: ExactSum::new(), decode: PhantomData };
+fn exact_cell<D: Decode, O: ByteOrder>(
+    input: &Input<D>,
+    reduced: &Loops,
+    start: isize,
+    mask_start: isize,
+    skip_nan: bool,
+) -> ExactSum {
+    let mut exact = ExactCell::<D, O> { sum: ExactSum::new(), skip_nan, decode: PhantomData };
     let (outer, row) = rows(reduced);
     for_each_start(outer, (start, mask_start, 0), |i, m, _| {
-        if input.mask.is_none() && O::NATIVE && row.input == 1 {
+        if !skip_nan && input.mask.is_none() && O::NATIVE && row.input == 1 {
             let raws = &input.data[i as usize..i as usize + row.len];
             if D::add_exact(&mut exact.sum, raws) {
                 return;
@@ -252,34 +356,96 @@ fn exact_cell<D: Decode, O: ByteOrder>(input: &Input<D>, reduced: &Loops, start:
 
 struct ExactCell<D, O> {
     sum: ExactSum,
+    skip_nan: bool,
     decode: PhantomData<(D, O)>,
 }
 
 impl<D: Decode, O: ByteOrder> Visit<D::Raw> for ExactCell<D, O> {
     fn values(&mut self, values: impl Iterator<Item = D::Raw>) {
-        values.for_each(|raw| self.sum.add(D::to_f64(O::native(raw))));
+        for raw in values {
+            let x = D::to_f64(O::native(raw));
+            if !(self.skip_nan && x.is_nan()) {
+                self.sum.add(x);
+            }
+        }
     }
 }
 
 /// A float cell's fast sum: kernel results merged, and values that come one at a time
 /// decoded into a buffer first, summed by `kernels::run_sum_f64_at` when it fills. One per traversal,
 /// reset for each cell (the buffer is not cleared: only its filled part is read).
+///
+/// Skipping NaNs, each NaN is decoded as +0.0 (which adds nothing) and counted in `nans`.
 struct FloatCell<D, O> {
     partial: Partial,
+    /// Values added, NaNs included.
     count: u64,
+    nans: u64,
+    skip_nan: bool,
+    /// Whether the last stretch of contiguous values had a NaN: the next one then skips the
+    /// kernels' first try (see `add_contiguous_skipping_nan`).
+    nan_seen: bool,
     buffer: [f64; BUFFER],
     filled: usize,
     level: Level,
     decode: PhantomData<(D, O)>,
 }
 
+/// Contiguous values that a NaN-skipping reduction gives to the kernels in one try.
+const NAN_STRETCH: usize = 1 << 14;
+
 impl<D: Decode, O: ByteOrder> FloatCell<D, O> {
-    fn new(level: Level) -> Self {
-        FloatCell { partial: Partial::ZERO, count: 0, buffer: [0.0; BUFFER], filled: 0, level, decode: PhantomData }
+    fn new(level: Level, skip_nan: bool) -> Self {
+        FloatCell {
+            partial: Partial::ZERO,
+            count: 0,
+            nans: 0,
+            skip_nan,
+            nan_seen: false,
+            buffer: [0.0; BUFFER],
+            filled: 0,
+            level,
+            decode: PhantomData,
+        }
     }
 
     fn reset(&mut self) {
-        (self.partial, self.count, self.filled) = (Partial::ZERO, 0, 0);
+        (self.partial, self.count, self.nans, self.filled) = (Partial::ZERO, 0, 0, 0);
+    }
+
+    /// Adds `data[start..start + len]` (contiguous native values) leaving NaNs out. The kernels
+    /// do not skip NaNs, but a sum they return finite had none: each stretch goes to them
+    /// first, and only a stretch whose sum is not finite is decoded again through the buffer,
+    /// NaNs dropped. After a stretch with a NaN, the next goes straight to the buffer (dense
+    /// NaNs do not pay twice); after one without, back to the kernels.
+    fn add_contiguous_skipping_nan(&mut self, input: &Input<D>, start: usize, len: usize) {
+        let mut first = 0;
+        while first < len {
+            let take = (len - first).min(NAN_STRETCH);
+            let at = start + first;
+            first += take;
+            if !self.nan_seen {
+                let raws = &input.data[at..at + take];
+                let sum =
+                    if take >= KERNEL_FROM { D::kernel_sum(self.level, raws) } else { D::run_sum(self.level, raws) };
+                if let Some(partial) = sum.filter(|p| p.is_finite()) {
+                    self.partial = self.partial.merge(partial);
+                    self.count += take as u64;
+                    continue;
+                }
+            }
+            let before = self.nans;
+            self.strided(&input.data[at..at + take], take, 1);
+            self.nan_seen = self.nans > before;
+        }
+    }
+
+    /// The value of `raw`, and whether it is a NaN to leave out (decoded as +0.0).
+    #[inline(always)]
+    fn decode(raw: D::Raw, skip_nan: bool) -> (f64, bool) {
+        let x = D::to_f64(O::native(raw));
+        let skipped = skip_nan && x.is_nan();
+        (if skipped { 0.0 } else { x }, skipped)
     }
 
     fn flush(&mut self) {
@@ -304,16 +470,37 @@ impl<D: Decode, O: ByteOrder> Visit<D::Raw> for FloatCell<D, O> {
         while done < len {
             let take = (BUFFER - self.filled).min(len - done);
             let free = &mut self.buffer[self.filled..self.filled + take];
-            if step == 1 {
-                for (slot, &raw) in free.iter_mut().zip(&run[done..done + take]) {
-                    *slot = D::to_f64(O::native(raw));
+            // Four loops, so that each vectorizes without a test it does not need.
+            let mut nans = 0;
+            match (step, self.skip_nan) {
+                (1, false) => {
+                    for (slot, &raw) in free.iter_mut().zip(&run[done..done + take]) {
+                        *slot = D::to_f64(O::native(raw));
+                    }
                 }
-            } else {
-                let part = &run[done * step..];
-                for (i, slot) in free.iter_mut().enumerate() {
-                    *slot = D::to_f64(O::native(part[i * step]));
+                (1, true) => {
+                    for (slot, &raw) in free.iter_mut().zip(&run[done..done + take]) {
+                        let (x, skipped) = Self::decode(raw, true);
+                        *slot = x;
+                        nans += u64::from(skipped);
+                    }
+                }
+                (_, false) => {
+                    let part = &run[done * step..];
+                    for (i, slot) in free.iter_mut().enumerate() {
+                        *slot = D::to_f64(O::native(part[i * step]));
+                    }
+                }
+                (_, true) => {
+                    let part = &run[done * step..];
+                    for (i, slot) in free.iter_mut().enumerate() {
+                        let (x, skipped) = Self::decode(part[i * step], true);
+                        *slot = x;
+                        nans += u64::from(skipped);
+                    }
                 }
             }
+            self.nans += nans;
             self.filled += take;
             done += take;
             if self.filled == BUFFER {
@@ -329,7 +516,9 @@ impl<D: Decode, O: ByteOrder> Visit<D::Raw> for FloatCell<D, O> {
             let free = &mut self.buffer[self.filled..];
             let mut filled = 0;
             for (slot, raw) in free.iter_mut().zip(values.by_ref()) {
-                *slot = D::to_f64(O::native(raw));
+                let (x, skipped) = Self::decode(raw, self.skip_nan);
+                *slot = x;
+                self.nans += u64::from(skipped);
                 filled += 1;
             }
             self.filled += filled;
@@ -396,11 +585,6 @@ impl<D, O> IntSum<D, O> {
         self.total += (i128::from(self.high) << 32) + i128::from(self.low);
         (self.high, self.low, self.pending) = (0, 0, 0);
     }
-
-    fn mean(mut self, format: Format) -> f64 {
-        self.flush();
-        integer_mean(self.total, self.count, format)
-    }
 }
 
 /// `sum / count` rounded once to `format` (NaN for no values; +0.0 for a zero sum).
@@ -434,6 +618,7 @@ fn vertical_tiles<D: Decode, O: ByteOrder, const N: usize>(
     columns: Loop,
     (start, mask_start, out_start): (isize, isize, isize),
     out: &mut Output,
+    task: &Task,
     level: Level,
 ) {
     let per_cell = reduced.iterations() as u64;
@@ -451,24 +636,25 @@ fn vertical_tiles<D: Decode, O: ByteOrder, const N: usize>(
             lanes.flush();
             for j in 0..width {
                 let count = if input.mask.is_some() { lanes.count[j] } else { per_cell };
-                out.write(place(j), integer_mean(lanes.total[j], count, out.format));
+                finish_integer(out, place(j), lanes.total[j], count, task);
             }
         } else {
-            let mut lanes = FloatLanes::<D, O, N>::new(width, level);
+            let mut lanes = FloatLanes::<D, O, N>::new(width, level, task.skip_nan);
             if !(D::FEW_BITS && lanes.add_rows_certified(input, reduced, columns, tile.0)) {
                 for_each_start(reduced.as_slice(), (tile.0, tile.1, 0), |i, m, _| {
                     lanes.add_row(input, columns, i, m);
                 });
             }
             for j in 0..width {
-                let count = if input.mask.is_some() { lanes.count[j] } else { per_cell };
+                let counted = input.mask.is_some() || task.skip_nan;
+                let count = if counted { lanes.count[j] } else { per_cell };
                 let partial = Partial {
                     sum: DoubleDouble { hi: lanes.hi[j], lo: lanes.lo[j] },
                     error: lanes.bound[j] * UNIT_ROUNDOFF,
                 };
                 let (i, m) = cell(j);
-                let mean = finish_float(partial, count, out.format, || exact_cell::<D, O>(input, reduced, i, m));
-                out.write(place(j), mean);
+                let exact = || exact_cell::<D, O>(input, reduced, i, m, task.skip_nan);
+                out.write(place(j), finish_float(partial, count, out.format, task, exact));
             }
         }
         first += width;
@@ -481,6 +667,8 @@ fn vertical_tiles<D: Decode, O: ByteOrder, const N: usize>(
 struct FloatLanes<D, O, const N: usize> {
     width: usize,
     level: Level,
+    /// NaNs are added as +0.0 and not counted (then `count` counts every lane's values).
+    skip_nan: bool,
     hi: [f64; N],
     lo: [f64; N],
     bound: [f64; N],
@@ -489,10 +677,11 @@ struct FloatLanes<D, O, const N: usize> {
 }
 
 impl<D: Decode, O: ByteOrder, const N: usize> FloatLanes<D, O, N> {
-    fn new(width: usize, level: Level) -> Self {
+    fn new(width: usize, level: Level, skip_nan: bool) -> Self {
         FloatLanes {
             width,
             level,
+            skip_nan,
             hi: [0.0; N],
             lo: [0.0; N],
             bound: [0.0; N],
@@ -507,7 +696,7 @@ impl<D: Decode, O: ByteOrder, const N: usize> FloatLanes<D, O, N> {
     /// native, no mask). False, with nothing added, where this does not apply.
     fn add_rows_certified(&mut self, input: &Input<D>, reduced: &Loops, columns: Loop, start: isize) -> bool {
         let w = self.width;
-        if input.mask.is_some() || !O::NATIVE || columns.input != 1 || w < COLUMN_KERNEL_FROM {
+        if input.mask.is_some() || self.skip_nan || !O::NATIVE || columns.input != 1 || w < COLUMN_KERNEL_FROM {
             return false;
         }
         let mut block = [0.0f64; N];
@@ -550,7 +739,13 @@ impl<D: Decode, O: ByteOrder, const N: usize> FloatLanes<D, O, N> {
     ) {
         let w = self.width;
         if tile.is_some_and(|t| t.exact(&block[..w])) {
-            kernels::add_row_f64_at(self.level, &mut self.hi[..w], &mut self.lo[..w], &mut self.bound[..w], &block[..w]);
+            kernels::add_row_f64_at(
+                self.level,
+                &mut self.hi[..w],
+                &mut self.lo[..w],
+                &mut self.bound[..w],
+                &block[..w],
+            );
         } else {
             for &i in starts {
                 self.add_row(input, columns, i, 0);
@@ -565,24 +760,23 @@ impl<D: Decode, O: ByteOrder, const N: usize> FloatLanes<D, O, N> {
         let w = self.width;
         // A kernel call per row pays off from a few vectors of columns (measured: a row of 3
         // columns costs more through the call than in the loop below).
-        if input.mask.is_none() && O::NATIVE && columns.input == 1 && w >= COLUMN_KERNEL_FROM {
+        if input.mask.is_none() && !self.skip_nan && O::NATIVE && columns.input == 1 && w >= COLUMN_KERNEL_FROM {
             let row = &input.data[start as usize..start as usize + w];
             if D::add_row(self.level, &mut self.hi[..w], &mut self.lo[..w], &mut self.bound[..w], row) {
                 return;
             }
         }
-        match input.mask {
-            None => visit_strided(input.data, start, self.width, columns.input, self),
-            Some(mask) => {
-                for j in 0..self.width {
-                    let counted = mask[(mask_start + j as isize * columns.mask) as usize] != 0;
-                    let raw = input.data[(start + j as isize * columns.input) as usize];
-                    // A value that does not count adds +0.0 (exact, and no NaN or inf leaks in).
-                    let x = if counted { D::to_f64(O::native(raw)) } else { 0.0 };
-                    two_sum_into(&mut self.hi[j], &mut self.lo[j], &mut self.bound[j], x);
-                    self.count[j] += u64::from(counted);
-                }
-            }
+        if input.mask.is_none() && !self.skip_nan {
+            visit_strided(input.data, start, self.width, columns.input, self);
+            return;
+        }
+        for j in 0..self.width {
+            let masked_in = input.mask.is_none_or(|mask| mask[(mask_start + j as isize * columns.mask) as usize] != 0);
+            let x = D::to_f64(O::native(input.data[(start + j as isize * columns.input) as usize]));
+            let counted = masked_in && !(self.skip_nan && x.is_nan());
+            // A value that does not count adds +0.0 (exact, and no NaN or inf leaks in).
+            two_sum_into(&mut self.hi[j], &mut self.lo[j], &mut self.bound[j], if counted { x } else { 0.0 });
+            self.count[j] += u64::from(counted);
         }
     }
 }
@@ -620,15 +814,7 @@ struct IntLanes<D, O, const N: usize> {
 
 impl<D: Decode, O: ByteOrder, const N: usize> IntLanes<D, O, N> {
     fn new(width: usize) -> Self {
-        IntLanes {
-            width,
-            total: [0; N],
-            high: [0; N],
-            low: [0; N],
-            count: [0; N],
-            pending: 0,
-            decode: PhantomData,
-        }
+        IntLanes { width, total: [0; N], high: [0; N], low: [0; N], count: [0; N], pending: 0, decode: PhantomData }
     }
 
     #[inline(always)]
@@ -685,6 +871,7 @@ fn narrow<D: Decode, O: ByteOrder>(
     columns: Loop,
     (start, out_start): (isize, isize),
     out: &mut Output,
+    task: &Task,
     level: Level,
 ) -> bool {
     if D::INTEGER {
@@ -693,7 +880,7 @@ fn narrow<D: Decode, O: ByteOrder>(
     macro_rules! width {
         ($($w:literal)*) => {
             match columns.len {
-                $($w => narrow_width::<D, O, $w>(input, reduced, columns, (start, out_start), out, level),)*
+                $($w => narrow_width::<D, O, $w>(input, reduced, columns, (start, out_start), out, task, level),)*
                 _ => return false,
             }
         };
@@ -708,6 +895,7 @@ fn narrow_width<D: Decode, O: ByteOrder, const W: usize>(
     columns: Loop,
     (start, out_start): (isize, isize),
     out: &mut Output,
+    task: &Task,
     level: Level,
 ) {
     let Some(rows) = reduced.innermost() else { return };
@@ -756,9 +944,11 @@ fn narrow_width<D: Decode, O: ByteOrder, const W: usize>(
     }
     for j in 0..W {
         let second = Partial { sum: DoubleDouble { hi: hi2[j], lo: lo2[j] }, error: bound2[j] * UNIT_ROUNDOFF };
-        let partial = Partial { sum: DoubleDouble { hi: hi[j], lo: lo[j] }, error: bound[j] * UNIT_ROUNDOFF }.merge(second);
+        let partial =
+            Partial { sum: DoubleDouble { hi: hi[j], lo: lo[j] }, error: bound[j] * UNIT_ROUNDOFF }.merge(second);
         let cell = start + (j * across) as isize;
-        let mean = finish_float(partial, rows.len as u64, out.format, || exact_cell::<D, O>(input, reduced, cell, 0));
-        out.write(out_start + j as isize * columns.output, mean);
+        let exact = || exact_cell::<D, O>(input, reduced, cell, 0, false);
+        let value = finish_float(partial, rows.len as u64, out.format, task, exact);
+        out.write(out_start + j as isize * columns.output, value);
     }
 }

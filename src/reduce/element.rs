@@ -6,6 +6,7 @@
 //! size (its raw storage), so that a kernel is written once and monomorphized per type and byte
 //! order; [`ByteOrder`] swaps in registers (`swap_bytes` is one instruction).
 
+use super::cells::Initial;
 use crate::exact::ExactSum;
 use crate::kernels::{self, Level, Order, Partial};
 
@@ -90,9 +91,51 @@ impl ElementType {
         )
     }
 
+    /// Whether this is bool or an integer type (whose sums are exact integers).
+    pub const fn is_integer(self) -> bool {
+        self.integer_range().is_some() || matches!(self, ElementType::Bool)
+    }
+
+    /// The values an integer type holds (bool is not an output integer: None).
+    pub const fn integer_range(self) -> Option<(i128, i128)> {
+        Some(match self {
+            ElementType::Int8 => (i8::MIN as i128, i8::MAX as i128),
+            ElementType::UInt8 => (0, u8::MAX as i128),
+            ElementType::Int16 => (i16::MIN as i128, i16::MAX as i128),
+            ElementType::UInt16 => (0, u16::MAX as i128),
+            ElementType::Int32 => (i32::MIN as i128, i32::MAX as i128),
+            ElementType::UInt32 => (0, u32::MAX as i128),
+            ElementType::Int64 => (i64::MIN as i128, i64::MAX as i128),
+            ElementType::UInt64 => (0, u64::MAX as i128),
+            _ => return None,
+        })
+    }
+
     /// The alignment every element address must have: that of one component.
     pub const fn alignment(self) -> usize {
         self.component().size()
+    }
+}
+
+/// One element of the real type `ty` from its native-order bytes, as a sum's initial value.
+pub fn decode_one(ty: ElementType, bytes: &[u8]) -> Initial {
+    let unsigned = match *bytes {
+        [a] => u64::from(a),
+        [a, b] => u64::from(u16::from_ne_bytes([a, b])),
+        [a, b, c, d] => u64::from(u32::from_ne_bytes([a, b, c, d])),
+        _ => u64::from_ne_bytes(bytes.try_into().unwrap_or_default()),
+    };
+    let shift = 64 - 8 * bytes.len() as u32;
+    let signed = i128::from((unsigned << shift) as i64 >> shift);
+    let float = |x: f64| Initial { float: x, integer: 0 };
+    match ty {
+        ElementType::Float16 => float(f16_to_f64(unsigned as u16)),
+        ElementType::Float32 => float(f64::from(f32::from_bits(unsigned as u32))),
+        ElementType::Float64 => float(f64::from_bits(unsigned)),
+        ElementType::Int8 | ElementType::Int16 | ElementType::Int32 | ElementType::Int64 => {
+            Initial { float: 0.0, integer: signed }
+        }
+        _ => Initial { float: 0.0, integer: i128::from(unsigned) },
     }
 }
 

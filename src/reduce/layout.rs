@@ -42,6 +42,8 @@ pub enum Status {
     Operation = -10,
     /// The mask is not bool, or its shape is not the input's.
     Mask = -11,
+    /// An integer sum does not fit the output type.
+    Overflow = -12,
 }
 
 /// A view's geometry and type, checked against its memory by [`Layout::check`].

@@ -1,20 +1,21 @@
-//! The reduction engine: the mean over any set of axes of a strided view of any numpy element
-//! type, each output element the exact mean of its sub-array rounded once to the output type,
-//! read in place (no copy of the input; a few KiB of stack per call).
+//! The reduction engine: the mean (or sum, either skipping NaNs or not) over any set of axes of
+//! a strided view of any numpy element type, each output element the exact mean or sum of its
+//! sub-array rounded once to the output type (integer sums: exact, or refused when they do not
+//! fit), read in place (no copy of the input; a few KiB of stack per call).
 //!
 //! - [`element`]: element types, byte orders, decoding (float16 included);
 //! - [`layout`]: checked views and the plan of loops (axes, coalescing, memory order);
 //! - [`cells`]: the per-cell chain (fast pass, rounding test, exact pass) and the two
 //!   traversals (horizontal, vertical).
 //!
-//! Complex means are two real reductions, one per component. Results are correctly rounded,
+//! Complex reductions are two real reductions, one per component. Results are correctly rounded,
 //! so they do not depend on the SIMD level, the layout or the traversal.
 
 pub mod cells;
 pub mod element;
 pub mod layout;
 
-use cells::{Input, Output};
+use cells::{Initial, Input, IntegerRange, Output, Task};
 use element::{ByteOrder, Decode, ElementType, Native, Swapped, cast_slice};
 use layout::{Layout, Plan, Status, for_each_start};
 
@@ -38,28 +39,56 @@ pub struct ArrayMut<'a> {
 #[repr(i32)]
 pub enum Operation {
     Mean = 0,
+    /// The mean of the values that are not NaN.
+    NanMean = 1,
+    Sum = 2,
+    /// The sum of the values that are not NaN.
+    NanSum = 3,
 }
 
 impl Operation {
     pub fn from_code(code: i32) -> Option<Operation> {
-        (code == 0).then_some(Operation::Mean)
+        [Operation::Mean, Operation::NanMean, Operation::Sum, Operation::NanSum].into_iter().find(|&o| o as i32 == code)
+    }
+
+    pub fn is_sum(self) -> bool {
+        matches!(self, Operation::Sum | Operation::NanSum)
+    }
+
+    pub fn skips_nan(self) -> bool {
+        matches!(self, Operation::NanMean | Operation::NanSum)
     }
 }
 
-/// Writes into `output` the mean over `axes` of `input`, counting only the elements where
-/// `mask` (bool, of the input's shape) is true, if given. Empty cells get NaN.
+/// Writes into `output` the `operation` over `axes` of `input`, counting only the elements
+/// where `mask` (bool, of the input's shape) is true, if given. Empty cells get NaN (means) or
+/// the initial value (sums). `initial`, for sums only, is one element of the output's type,
+/// added once to every cell's sum.
+///
+/// Refused with [`Status::Overflow`] if an integer sum does not fit the output type; cells
+/// before it may have been written.
 pub fn reduce(
-    _operation: Operation,
+    operation: Operation,
     input: &ArrayRef,
     mask: Option<&ArrayRef>,
     output: &mut ArrayMut,
     axes: &[i32],
+    initial: Option<&ArrayRef>,
 ) -> Result<(), Status> {
     let (in_ty, out_ty) = (input.layout.ty, output.layout.ty);
-    if !out_ty.is_result_type() || (in_ty.is_complex() && !out_ty.is_complex()) {
+    let integer_sum = operation.is_sum() && in_ty.is_integer() && out_ty.is_integer();
+    if !(out_ty.is_result_type() || integer_sum) || (in_ty.is_complex() && !out_ty.is_complex()) {
         return Err(Status::Type);
     }
-    let plan = Plan::new(&input.layout, mask.map(|m| &m.layout), &output.layout, axes, true)?;
+    if initial.is_some() && !operation.is_sum() {
+        return Err(Status::Operation);
+    }
+    let initials = match initial {
+        Some(initial) => read_initial(initial, out_ty)?,
+        None => [Initial::default(); 2],
+    };
+    // A sum counts every copy of a broadcast value; a mean is the mean of one copy.
+    let plan = Plan::new(&input.layout, mask.map(|m| &m.layout), &output.layout, axes, !operation.is_sum())?;
     if plan.cells() == 0 {
         return Ok(());
     }
@@ -68,30 +97,57 @@ pub fn reduce(
         ElementType::Float32 => Format::Binary32,
         _ => Format::Binary64,
     };
-    let mut out = Output { bytes: output.bytes, format, swapped: output.layout.swapped };
+    let integer = out_ty.integer_range().map(|(min, max)| IntegerRange { size: out_ty.size(), min, max });
+    let mut out = Output { bytes: output.bytes, format, integer, swapped: output.layout.swapped, overflowed: false };
     let out_component = out_ty.component().size() as isize;
     let components = if in_ty.is_complex() { 2 } else { 1 };
-    for component in 0..components {
+    for (component, &initial) in initials.iter().enumerate().take(components) {
         let mut part = plan;
-        part.input_start += component;
-        part.output_start += component * out_component;
-        run_typed(input, mask, &part, &mut out);
+        part.input_start += component as isize;
+        part.output_start += component as isize * out_component;
+        let task = Task { skip_nan: operation.skips_nan(), sum: operation.is_sum(), initial };
+        run_typed(input, mask, &part, &mut out, &task);
     }
     if out_ty.is_complex() && !in_ty.is_complex() {
+        // A real input's imaginary part: zero, plus a sum's initial value's.
         let start = (0, 0, plan.output_start + out_component);
-        for_each_start(plan.kept.as_slice(), start, |_, _, o| out.write(o, 0.0));
+        for_each_start(plan.kept.as_slice(), start, |_, _, o| out.write(o, initials[1].float));
     }
-    Ok(())
+    if out.overflowed { Err(Status::Overflow) } else { Ok(()) }
+}
+
+/// The value of `initial`, one element of type `ty` (per component).
+fn read_initial(initial: &ArrayRef, ty: ElementType) -> Result<[Initial; 2], Status> {
+    let layout = &initial.layout;
+    if layout.ty != ty {
+        return Err(Status::Type);
+    }
+    if layout.shape[..layout.ndim].iter().product::<usize>() != 1 {
+        return Err(Status::Shape);
+    }
+    let component = ty.component();
+    let size = component.size();
+    let mut initials = [Initial::default(); 2];
+    for (k, slot) in initials.iter_mut().enumerate().take(if ty.is_complex() { 2 } else { 1 }) {
+        let at = layout.offset + k * size;
+        let mut bytes = [0u8; 8];
+        bytes[..size].copy_from_slice(&initial.bytes[at..at + size]);
+        if layout.swapped {
+            bytes[..size].reverse();
+        }
+        *slot = element::decode_one(component, &bytes[..size]);
+    }
+    Ok(initials)
 }
 
 /// [`cells::run`] for the input's component type and byte order.
-fn run_typed(input: &ArrayRef, mask: Option<&ArrayRef>, plan: &Plan, out: &mut Output) {
+fn run_typed(input: &ArrayRef, mask: Option<&ArrayRef>, plan: &Plan, out: &mut Output, task: &Task) {
     macro_rules! typed {
         ($decode:ty) => {
             if input.layout.swapped {
-                run_with::<$decode, Swapped>(input, mask, plan, out)
+                run_with::<$decode, Swapped>(input, mask, plan, out, task)
             } else {
-                run_with::<$decode, Native>(input, mask, plan, out)
+                run_with::<$decode, Native>(input, mask, plan, out, task)
             }
         };
     }
@@ -111,7 +167,13 @@ fn run_typed(input: &ArrayRef, mask: Option<&ArrayRef>, plan: &Plan, out: &mut O
     }
 }
 
-fn run_with<D: Decode, O: ByteOrder>(input: &ArrayRef, mask: Option<&ArrayRef>, plan: &Plan, out: &mut Output) {
+fn run_with<D: Decode, O: ByteOrder>(
+    input: &ArrayRef,
+    mask: Option<&ArrayRef>,
+    plan: &Plan,
+    out: &mut Output,
+    task: &Task,
+) {
     // The memory as a slice of the component's raw type, from its first aligned byte: every
     // element of a checked layout is aligned, so its byte offset minus this skip is a whole
     // number of elements (the plan's units).
@@ -121,5 +183,5 @@ fn run_with<D: Decode, O: ByteOrder>(input: &ArrayRef, mask: Option<&ArrayRef>, 
     let whole = (bytes.len() - skip) / size * size;
     let data = cast_slice::<D::Raw>(&bytes[skip..skip + whole]).unwrap_or(&[]);
     let input = Input::<D> { data, mask: mask.map(|m| m.bytes) };
-    cells::run::<D, O>(&input, plan, out, Level::selected());
+    cells::run::<D, O>(&input, plan, out, task, Level::selected());
 }
