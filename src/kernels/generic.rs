@@ -68,6 +68,10 @@ pub(super) trait F64Lanes: Copy {
     /// |self|, lane by lane (the sign bit cleared).
     unsafe fn abs(self) -> Self;
 
+    /// `self` with its NaN lanes replaced by +0.0, and `one`'s lanes where `self` is not NaN
+    /// (0.0 where it is): the value to add and the count to add, when NaNs are left out.
+    unsafe fn without_nan(self, one: Self) -> (Self, Self);
+
     /// Whether [`F64Lanes::add_quiet`] leaves the inexact flag alone.
     const QUIET_ADD: bool = false;
     /// `self + other`, rounded the same way; where `QUIET_ADD`, without touching the inexact
@@ -223,6 +227,59 @@ where
     chunks.remainder().iter().fold(total, |t, &x| t.add_f64(f64::from(x)))
 }
 
+/// [`run_sum`] leaving NaNs out: each NaN adds +0.0 instead (exactly nothing), and the values
+/// that are not NaN are counted (in f64 lanes: exact far beyond any slice's length). Returns
+/// the sum and that count.
+///
+/// # Safety
+/// The CPU must have V's instruction set.
+#[inline(always)]
+pub(crate) unsafe fn run_sum_skipping_nan<V: F64Lanes, T: Input>(xs: &[T]) -> (Partial, u64)
+where
+    f64: From<T>,
+{
+    // SAFETY (every block below): as in `run_sum`.
+    let one = unsafe { opaque_one::<V>() };
+    let zero = unsafe { V::zero() };
+    let (mut hi, mut lo, mut bound, mut counted) = ([zero; 2], [zero; 2], [zero; 2], [zero; 2]);
+    // Long stretches of a whole array come here too: prefetched as the whole-array kernels.
+    let prefetch = host::software_prefetch();
+    let mut chunks = xs.chunks_exact(2 * V::LANES);
+    for chunk in chunks.by_ref() {
+        prefetch_ahead(chunk, prefetch);
+        for k in 0..2 {
+            unsafe {
+                let (x, count) = T::load::<V>(&chunk[k * V::LANES..]).without_nan(one);
+                let (sum, err) = two_sum(hi[k], x, one);
+                hi[k] = sum;
+                lo[k] = lo[k].add(err);
+                bound[k] = bound[k].add(lo[k].abs());
+                counted[k] = counted[k].add(count);
+            }
+        }
+    }
+    let mut total = Partial::ZERO;
+    let (mut bounds, mut count) = (0.0, 0.0);
+    for k in 0..2 {
+        let (his, los, bs, cs) = unsafe { (hi[k].lanes(), lo[k].lanes(), bound[k].lanes(), counted[k].lanes()) };
+        for j in 0..V::LANES {
+            total = total.add_f64(his[j]).add_to_lo(los[j]);
+            bounds += bs[j];
+            count += cs[j];
+        }
+    }
+    total.error += bounds * crate::kernels::UNIT_ROUNDOFF;
+    let mut count = count as u64;
+    for &x in chunks.remainder() {
+        let x = f64::from(x);
+        if !x.is_nan() {
+            total = total.add_f64(x);
+            count += 1;
+        }
+    }
+    (total, count)
+}
+
 /// The exact sum of a short run of values if plain f64 adds get it exactly, certified by the
 /// inexact flag (see `mxcsr`): four vectors of lanes, the tail and the lanes' fold all added
 /// plainly between clearing the flag and reading it. `None` if any add rounded. For values of
@@ -259,6 +316,53 @@ where
         let lanes = folded.lanes();
         window[8 * VECTORS] = lanes[..V::LANES].iter().fold(tail, |total, &lane| total + lane);
         (!mxcsr::rounded_since_clear(&window)).then_some(window[8 * VECTORS])
+    }
+}
+
+/// [`certified_run`] leaving NaNs out (each adds +0.0) and counting the values that are not
+/// NaN (an exact count: integer adds in f64 never round below 2^53, so the flag speaks only
+/// of the sum). `None` if an add of the sum rounded.
+///
+/// # Safety
+/// The CPU must have V's instruction set.
+#[inline(always)]
+pub(crate) unsafe fn certified_run_skipping_nan<V: F64Lanes, T: Input>(xs: &[T]) -> Option<(f64, u64)>
+where
+    f64: From<T>,
+{
+    const VECTORS: usize = 4;
+    let mut window = [0.0f64; 8 * VECTORS + 1];
+    mxcsr::clear_inexact(&mut window);
+    // SAFETY (whole body): as in `certified_run`.
+    unsafe {
+        let one = opaque_one::<V>();
+        let mut acc: [V; VECTORS] = load_all(&window);
+        let mut counted = [V::zero(); VECTORS];
+        let prefetch = host::software_prefetch();
+        let mut chunks = xs.chunks_exact(VECTORS * V::LANES);
+        for chunk in &mut chunks {
+            prefetch_ahead(chunk, prefetch);
+            for k in 0..VECTORS {
+                let (x, count) = T::load::<V>(&chunk[k * V::LANES..]).without_nan(one);
+                acc[k] = acc[k].add(x);
+                counted[k] = counted[k].add(count);
+            }
+        }
+        let mut tail = window[8 * VECTORS];
+        let mut tail_count = 0u64;
+        for &x in chunks.remainder() {
+            let x = f64::from(x);
+            if !x.is_nan() {
+                tail += x;
+                tail_count += 1;
+            }
+        }
+        let folded = acc[0].add(acc[1]).add(acc[2].add(acc[3]));
+        let lanes = folded.lanes();
+        window[8 * VECTORS] = lanes[..V::LANES].iter().fold(tail, |total, &lane| total + lane);
+        let counts = counted[0].add(counted[1]).add(counted[2].add(counted[3])).lanes();
+        let count = counts[..V::LANES].iter().sum::<f64>() as u64 + tail_count;
+        (!mxcsr::rounded_since_clear(&window)).then_some((window[8 * VECTORS], count))
     }
 }
 
@@ -316,6 +420,49 @@ where
         hi[j] = sum;
         lo[j] += err;
         bound[j] += lo[j].abs();
+    }
+}
+
+/// [`add_row`] leaving NaNs out: a NaN adds +0.0 to its column, and `counted[j]` (a count in
+/// f64) grows by one for each `row[j]` that is not NaN.
+///
+/// # Safety
+/// The CPU must have V's instruction set.
+#[inline(always)]
+pub(crate) unsafe fn add_row_skipping_nan<V: F64Lanes, T: Input>(
+    hi: &mut [f64],
+    lo: &mut [f64],
+    bound: &mut [f64],
+    counted: &mut [f64],
+    row: &[T],
+) where
+    f64: From<T>,
+{
+    let n = row.len();
+    let (hi, lo, bound, counted) = (&mut hi[..n], &mut lo[..n], &mut bound[..n], &mut counted[..n]);
+    // SAFETY: the caller runs on a CPU with V's instruction set.
+    let one = unsafe { opaque_one::<V>() };
+    let whole = n / V::LANES * V::LANES;
+    for j in (0..whole).step_by(V::LANES) {
+        // SAFETY: V's instruction set (the caller); j + LANES <= n for every slice.
+        unsafe {
+            let (x, count) = T::load::<V>(&row[j..]).without_nan(one);
+            let (sum, err) = two_sum(V::load(&hi[j..]), x, one);
+            let low = V::load(&lo[j..]).add(err);
+            sum.store(&mut hi[j..]);
+            low.store(&mut lo[j..]);
+            V::load(&bound[j..]).add(low.abs()).store(&mut bound[j..]);
+            V::load(&counted[j..]).add(count).store(&mut counted[j..]);
+        }
+    }
+    for j in whole..n {
+        let x = f64::from(row[j]);
+        let (x, count) = if x.is_nan() { (0.0, 0.0) } else { (x, 1.0) };
+        let (sum, err) = crate::kernels::two_sum(hi[j], x);
+        hi[j] = sum;
+        lo[j] += err;
+        bound[j] += lo[j].abs();
+        counted[j] += count;
     }
 }
 
@@ -639,7 +786,8 @@ impl ExactAddBlocks {
             let bias = bias_for(self.bound);
             if V::QUIET_ADD && self.certified && self.checked_blocks_due == 0 {
                 if let Some(bias) = bias
-                    && let BiasedBlock::Exact { sums, errors } = biased_block::<V, T, false>(block, bias, one, self.prefetch)
+                    && let BiasedBlock::Exact { sums, errors } =
+                        biased_block::<V, T, false>(block, bias, one, self.prefetch)
                 {
                     return Some(fold_biased(total, sums, errors, one));
                 }
@@ -649,7 +797,8 @@ impl ExactAddBlocks {
             }
             self.checked_blocks_due = self.checked_blocks_due.saturating_sub(1);
             if let Some(bias) = bias
-                && let BiasedBlock::Checked { sums, errors, block_max, rounded } = biased_block::<V, T, true>(block, bias, one, self.prefetch)
+                && let BiasedBlock::Checked { sums, errors, block_max, rounded } =
+                    biased_block::<V, T, true>(block, bias, one, self.prefetch)
             {
                 self.bound = block_max;
                 if block_max <= bias / (2 * F64_PER_LANE) as f64 {
@@ -681,7 +830,12 @@ const CHECKED_RUN: usize = 16;
 /// # Safety
 /// The CPU must have V's instruction set.
 #[inline(always)]
-unsafe fn fold_biased<V: F64Lanes>(total: LaneSums<V>, sums: [V; DD_ACCUMULATORS], errors: [V; DD_ACCUMULATORS], one: V) -> LaneSums<V> {
+unsafe fn fold_biased<V: F64Lanes>(
+    total: LaneSums<V>,
+    sums: [V; DD_ACCUMULATORS],
+    errors: [V; DD_ACCUMULATORS],
+    one: V,
+) -> LaneSums<V> {
     // SAFETY: the caller runs on a CPU with V's instruction set.
     let mut total = total;
     for k in 0..DD_ACCUMULATORS {
@@ -730,7 +884,12 @@ enum BiasedBlock<V> {
 /// # Safety
 /// The CPU must have V's instruction set.
 #[inline(always)]
-unsafe fn biased_block<V: F64Lanes, T: Input, const CHECKED: bool>(block: &[T], bias: f64, one: V, prefetch: bool) -> BiasedBlock<V> {
+unsafe fn biased_block<V: F64Lanes, T: Input, const CHECKED: bool>(
+    block: &[T],
+    bias: f64,
+    one: V,
+    prefetch: bool,
+) -> BiasedBlock<V> {
     let step = V::LANES * DD_ACCUMULATORS;
     // The error terms and sums start from, and end in, memory the flag's asm blocks see (see
     // `mxcsr`): error terms first (0.0), then sums (the bias; unchecked blocks leave their

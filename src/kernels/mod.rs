@@ -345,6 +345,147 @@ pub fn run_sum_f32_at(level: Level, xs: &[f32]) -> Partial {
     portable::sum_f32(xs)
 }
 
+/// What the NaN-skipping kernels read: f32 or f64 values, with their entry points per level
+/// and the scalar twin the tests compare them with.
+pub trait SkipNan: Copy + Into<f64> {
+    /// The vector kernel `generic::run_sum_skipping_nan` at `level` (not Scalar, available).
+    fn run_at(level: Level, xs: &[Self]) -> Option<(Partial, u64)>;
+    /// The vector kernel `generic::add_row_skipping_nan` at `level`; false if none ran.
+    fn row_at(
+        level: Level,
+        hi: &mut [f64],
+        lo: &mut [f64],
+        bound: &mut [f64],
+        counted: &mut [f64],
+        row: &[Self],
+    ) -> bool;
+}
+
+macro_rules! skip_nan_dispatch {
+    ($t:ty, $run512:ident, $run2:ident, $run1:ident, $row512:ident, $row2:ident, $row1:ident) => {
+        impl SkipNan for $t {
+            fn run_at(level: Level, xs: &[$t]) -> Option<(Partial, u64)> {
+                #[cfg(target_arch = "x86_64")]
+                if level.is_available() {
+                    // SAFETY: each arm's feature was just detected on this CPU.
+                    unsafe {
+                        match level {
+                            Level::Avx512 => return Some(x86_64::$run512(xs)),
+                            Level::Avx2 => return Some(x86_64::$run2(xs)),
+                            Level::Sse2 => return Some(x86_64::$run1(xs)),
+                            Level::Scalar => {}
+                        }
+                    }
+                }
+                let _ = (level, xs);
+                None
+            }
+
+            fn row_at(
+                level: Level,
+                hi: &mut [f64],
+                lo: &mut [f64],
+                bound: &mut [f64],
+                counted: &mut [f64],
+                row: &[$t],
+            ) -> bool {
+                #[cfg(target_arch = "x86_64")]
+                if level.is_available() {
+                    // SAFETY: each arm's feature was just detected on this CPU.
+                    unsafe {
+                        match level {
+                            Level::Avx512 => x86_64::$row512(hi, lo, bound, counted, row),
+                            Level::Avx2 => x86_64::$row2(hi, lo, bound, counted, row),
+                            Level::Sse2 => x86_64::$row1(hi, lo, bound, counted, row),
+                            Level::Scalar => return false,
+                        }
+                    }
+                    return true;
+                }
+                let _ = (level, hi, lo, bound, counted, row);
+                false
+            }
+        }
+    };
+}
+
+skip_nan_dispatch!(
+    f32,
+    run_sum_skipping_nan_f32_avx512,
+    run_sum_skipping_nan_f32_avx2,
+    run_sum_skipping_nan_f32_sse2,
+    add_row_skipping_nan_f32_avx512,
+    add_row_skipping_nan_f32_avx2,
+    add_row_skipping_nan_f32_sse2
+);
+skip_nan_dispatch!(
+    f64,
+    run_sum_skipping_nan_f64_avx512,
+    run_sum_skipping_nan_f64_avx2,
+    run_sum_skipping_nan_f64_sse2,
+    add_row_skipping_nan_f64_avx512,
+    add_row_skipping_nan_f64_avx2,
+    add_row_skipping_nan_f64_sse2
+);
+
+/// The sum of the values of `xs` that are not NaN, with an error bound, and their count, at a
+/// given level (see `generic::run_sum_skipping_nan`); the scalar twin is one double-double.
+pub fn run_sum_skipping_nan_at<T: SkipNan>(level: Level, xs: &[T]) -> (Partial, u64) {
+    if xs.len() >= RUN_VECTORS_FROM
+        && let Some(result) = T::run_at(level, xs)
+    {
+        return result;
+    }
+    xs.iter()
+        .map(|&x| x.into())
+        .filter(|x: &f64| !x.is_nan())
+        .fold((Partial::ZERO, 0), |(total, n), x| (total.add_f64(x), n + 1))
+}
+
+/// [`add_row_f64_at`] leaving NaNs out: a NaN adds +0.0, and `counted[j]` grows by one for each
+/// `row[j]` that is not NaN (see `generic::add_row_skipping_nan`); the scalar twin is the same
+/// arithmetic in a loop.
+pub fn add_row_skipping_nan_at<T: SkipNan>(
+    level: Level,
+    hi: &mut [f64],
+    lo: &mut [f64],
+    bound: &mut [f64],
+    counted: &mut [f64],
+    row: &[T],
+) {
+    if T::row_at(level, hi, lo, bound, counted, row) {
+        return;
+    }
+    for (j, &x) in row.iter().enumerate() {
+        let x: f64 = x.into();
+        let (x, count) = if x.is_nan() { (0.0, 0.0) } else { (x, 1.0) };
+        let (sum, err) = two_sum(hi[j], x);
+        hi[j] = sum;
+        lo[j] += err;
+        bound[j] += lo[j].abs();
+        counted[j] += count;
+    }
+}
+
+/// [`certified_run_f32_at`] leaving NaNs out: the exact sum of the values that are not NaN and
+/// their count, if plain f64 adds give it exactly (see `generic::certified_run_skipping_nan`).
+pub fn certified_run_skipping_nan_f32_at(level: Level, xs: &[f32]) -> Option<(f64, u64)> {
+    #[cfg(target_arch = "x86_64")]
+    if xs.len() >= CERTIFY_FROM && level.is_available() && certificate::trusted(level) {
+        // SAFETY: each arm's feature was just detected on this CPU.
+        unsafe {
+            match level {
+                Level::Avx512 => return x86_64::certified_run_skipping_nan_f32_avx512(xs),
+                Level::Avx2 => return x86_64::certified_run_skipping_nan_f32_avx2(xs),
+                Level::Sse2 => return x86_64::certified_run_skipping_nan_f32_sse2(xs),
+                Level::Scalar => {}
+            }
+        }
+    }
+    let _ = (level, xs);
+    None
+}
+
 /// Runs shorter than this are not certified: reading and writing MXCSR around the adds costs
 /// more than TwoSums of a few values (measured: 3-value cells took 40% longer).
 const CERTIFY_FROM: usize = 64;

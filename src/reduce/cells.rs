@@ -413,26 +413,33 @@ impl<D: Decode, O: ByteOrder> FloatCell<D, O> {
         (self.partial, self.count, self.nans, self.filled) = (Partial::ZERO, 0, 0, 0);
     }
 
-    /// Adds `data[start..start + len]` (contiguous native values) leaving NaNs out. The kernels
-    /// do not skip NaNs, but a sum they return finite had none: each stretch goes to them
-    /// first, and only a stretch whose sum is not finite is decoded again through the buffer,
-    /// NaNs dropped. After a stretch with a NaN, the next goes straight to the buffer (dense
-    /// NaNs do not pay twice); after one without, back to the kernels.
+    /// Adds `data[start..start + len]` (contiguous native values) leaving NaNs out. The
+    /// whole-array kernels do not skip NaNs, but a sum they return finite had none: a long
+    /// stretch goes to them first, and a stretch whose sum is not finite (or a short one) to
+    /// the NaN-skipping kernel (a compare and a masked add more per vector), else through the
+    /// buffer. After a stretch with a NaN, the next skips the first try (dense NaNs do not pay
+    /// twice); after one without, back to the whole-array kernels.
     fn add_contiguous_skipping_nan(&mut self, input: &Input<D>, start: usize, len: usize) {
         let mut first = 0;
         while first < len {
             let take = (len - first).min(NAN_STRETCH);
             let at = start + first;
             first += take;
-            if !self.nan_seen {
-                let raws = &input.data[at..at + take];
-                let sum =
-                    if take >= KERNEL_FROM { D::kernel_sum(self.level, raws) } else { D::run_sum(self.level, raws) };
-                if let Some(partial) = sum.filter(|p| p.is_finite()) {
-                    self.partial = self.partial.merge(partial);
-                    self.count += take as u64;
-                    continue;
-                }
+            let raws = &input.data[at..at + take];
+            if !self.nan_seen
+                && take >= KERNEL_FROM
+                && let Some(partial) = D::kernel_sum(self.level, raws).filter(|p| p.is_finite())
+            {
+                self.partial = self.partial.merge(partial);
+                self.count += take as u64;
+                continue;
+            }
+            if let Some((partial, counted)) = D::run_sum_skipping_nan(self.level, raws) {
+                self.partial = self.partial.merge(partial);
+                self.count += take as u64;
+                self.nans += take as u64 - counted;
+                self.nan_seen = counted < take as u64;
+                continue;
             }
             let before = self.nans;
             self.strided(&input.data[at..at + take], take, 1);
@@ -647,7 +654,7 @@ fn vertical_tiles<D: Decode, O: ByteOrder, const N: usize>(
             }
             for j in 0..width {
                 let counted = input.mask.is_some() || task.skip_nan;
-                let count = if counted { lanes.count[j] } else { per_cell };
+                let count = if counted { lanes.count[j] as u64 } else { per_cell };
                 let partial = Partial {
                     sum: DoubleDouble { hi: lanes.hi[j], lo: lanes.lo[j] },
                     error: lanes.bound[j] * UNIT_ROUNDOFF,
@@ -672,7 +679,8 @@ struct FloatLanes<D, O, const N: usize> {
     hi: [f64; N],
     lo: [f64; N],
     bound: [f64; N],
-    count: [u64; N],
+    /// Values counted per lane (with a mask or skipping NaNs), in f64 as the kernels count.
+    count: [f64; N],
     decode: PhantomData<(D, O)>,
 }
 
@@ -685,7 +693,7 @@ impl<D: Decode, O: ByteOrder, const N: usize> FloatLanes<D, O, N> {
             hi: [0.0; N],
             lo: [0.0; N],
             bound: [0.0; N],
-            count: [0; N],
+            count: [0.0; N],
             decode: PhantomData,
         }
     }
@@ -760,9 +768,15 @@ impl<D: Decode, O: ByteOrder, const N: usize> FloatLanes<D, O, N> {
         let w = self.width;
         // A kernel call per row pays off from a few vectors of columns (measured: a row of 3
         // columns costs more through the call than in the loop below).
-        if input.mask.is_none() && !self.skip_nan && O::NATIVE && columns.input == 1 && w >= COLUMN_KERNEL_FROM {
+        if input.mask.is_none() && O::NATIVE && columns.input == 1 && w >= COLUMN_KERNEL_FROM {
             let row = &input.data[start as usize..start as usize + w];
-            if D::add_row(self.level, &mut self.hi[..w], &mut self.lo[..w], &mut self.bound[..w], row) {
+            let (hi, lo, bound) = (&mut self.hi[..w], &mut self.lo[..w], &mut self.bound[..w]);
+            let added = if self.skip_nan {
+                D::add_row_skipping_nan(self.level, hi, lo, bound, &mut self.count[..w], row)
+            } else {
+                D::add_row(self.level, hi, lo, bound, row)
+            };
+            if added {
                 return;
             }
         }
@@ -776,7 +790,7 @@ impl<D: Decode, O: ByteOrder, const N: usize> FloatLanes<D, O, N> {
             let counted = masked_in && !(self.skip_nan && x.is_nan());
             // A value that does not count adds +0.0 (exact, and no NaN or inf leaks in).
             two_sum_into(&mut self.hi[j], &mut self.lo[j], &mut self.bound[j], if counted { x } else { 0.0 });
-            self.count[j] += u64::from(counted);
+            self.count[j] += f64::from(u8::from(counted));
         }
     }
 }

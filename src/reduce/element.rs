@@ -238,6 +238,24 @@ pub trait Decode: Copy + Send + Sync + 'static {
             *sum += Self::to_f64(raw);
         }
     }
+
+    /// The sum of the values of contiguous native `raws` that are not NaN, with an error bound,
+    /// and their count, by a NaN-skipping kernel where the crate has one.
+    fn run_sum_skipping_nan(_level: Level, _raws: &[Self::Raw]) -> Option<(Partial, u64)> {
+        None
+    }
+
+    /// [`Decode::add_row`] leaving NaNs out, `counted[j]` counting the values that are not.
+    fn add_row_skipping_nan(
+        _level: Level,
+        _hi: &mut [f64],
+        _lo: &mut [f64],
+        _bound: &mut [f64],
+        _counted: &mut [f64],
+        _raws: &[Self::Raw],
+    ) -> bool {
+        false
+    }
 }
 
 macro_rules! small_integer {
@@ -361,6 +379,24 @@ impl Decode for Float32 {
     fn add_row_plain(tile: &kernels::CertifiedColumns, hi: &mut [f64], raws: &[u32]) {
         tile.add_row_f32(hi, as_f32s(raws));
     }
+    fn run_sum_skipping_nan(level: Level, raws: &[u32]) -> Option<(Partial, u64)> {
+        let xs = as_f32s(raws);
+        Some(match kernels::certified_run_skipping_nan_f32_at(level, xs) {
+            Some((exact, counted)) => (Partial::exact(exact), counted),
+            None => kernels::run_sum_skipping_nan_at(level, xs),
+        })
+    }
+    fn add_row_skipping_nan(
+        level: Level,
+        hi: &mut [f64],
+        lo: &mut [f64],
+        bound: &mut [f64],
+        counted: &mut [f64],
+        raws: &[u32],
+    ) -> bool {
+        kernels::add_row_skipping_nan_at(level, hi, lo, bound, counted, as_f32s(raws));
+        true
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -387,6 +423,20 @@ impl Decode for Float64 {
     }
     fn add_row(level: Level, hi: &mut [f64], lo: &mut [f64], bound: &mut [f64], raws: &[u64]) -> bool {
         kernels::add_row_f64_at(level, hi, lo, bound, as_f64s(raws));
+        true
+    }
+    fn run_sum_skipping_nan(level: Level, raws: &[u64]) -> Option<(Partial, u64)> {
+        Some(kernels::run_sum_skipping_nan_at(level, as_f64s(raws)))
+    }
+    fn add_row_skipping_nan(
+        level: Level,
+        hi: &mut [f64],
+        lo: &mut [f64],
+        bound: &mut [f64],
+        counted: &mut [f64],
+        raws: &[u64],
+    ) -> bool {
+        kernels::add_row_skipping_nan_at(level, hi, lo, bound, counted, as_f64s(raws));
         true
     }
 }

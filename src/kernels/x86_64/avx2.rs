@@ -77,4 +77,13 @@ impl F64Lanes for Avx2 {
         Avx2(unsafe { _mm256_andnot_pd(_mm256_set1_pd(-0.0), self.0) })
     }
 
+    #[inline(always)]
+    unsafe fn without_nan(self, one: Self) -> (Self, Self) {
+        // SAFETY: the caller runs on a CPU with AVX. An ordered compare of a lane with itself
+        // is all ones unless it is NaN.
+        unsafe {
+            let kept = _mm256_cmp_pd::<_CMP_ORD_Q>(self.0, self.0);
+            (Avx2(_mm256_and_pd(kept, self.0)), Avx2(_mm256_and_pd(kept, one.0)))
+        }
+    }
 }

@@ -77,6 +77,16 @@ impl F64Lanes for Avx512 {
         Avx512(unsafe { _mm512_andnot_pd(_mm512_set1_pd(-0.0), self.0) })
     }
 
+    #[inline(always)]
+    unsafe fn without_nan(self, one: Self) -> (Self, Self) {
+        // SAFETY: the caller runs on a CPU with AVX-512F. The ordered compare's mask has the
+        // lanes that are not NaN; the others are zeroed.
+        unsafe {
+            let kept = _mm512_cmp_pd_mask::<_CMP_ORD_Q>(self.0, self.0);
+            (Avx512(_mm512_maskz_mov_pd(kept, self.0)), Avx512(_mm512_maskz_mov_pd(kept, one.0)))
+        }
+    }
+
     const QUIET_ADD: bool = true;
 
     #[inline(always)]

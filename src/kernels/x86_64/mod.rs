@@ -8,8 +8,8 @@ pub(crate) mod exact_f32;
 pub(crate) mod exact_f64;
 mod sse2;
 
-use super::{Order, Partial};
 use super::generic;
+use super::{Order, Partial};
 
 macro_rules! entry_points {
     ($feature:literal, $vector:ty, $sum_f32:ident, $sum_f64:ident, $plain_f32:ident, $flag_test:ident, $run_sum:ident) => {
@@ -57,7 +57,15 @@ macro_rules! entry_points {
 
 entry_points!("sse2", sse2::Sse2, sum_f32_sse2, sum_f64_sse2, plain_sum_f32_sse2, flag_test_sse2, run_sum_sse2);
 entry_points!("avx2,fma", avx2::Avx2, sum_f32_avx2, sum_f64_avx2, plain_sum_f32_avx2, flag_test_avx2, run_sum_avx2);
-entry_points!("avx512f,avx512dq", avx512::Avx512, sum_f32_avx512, sum_f64_avx512, plain_sum_f32_avx512, flag_test_avx512, run_sum_avx512);
+entry_points!(
+    "avx512f,avx512dq",
+    avx512::Avx512,
+    sum_f32_avx512,
+    sum_f64_avx512,
+    plain_sum_f32_avx512,
+    flag_test_avx512,
+    run_sum_avx512
+);
 
 macro_rules! column_entry_points {
     ($feature:literal, $vector:ty, $row_f32:ident, $row_f64:ident, $run_f32:ident, $cert_f32:ident, $cert_f64:ident, $plain_row_f32:ident) => {
@@ -111,6 +119,117 @@ macro_rules! column_entry_points {
     };
 }
 
-column_entry_points!("sse2", sse2::Sse2, add_row_f32_sse2, add_row_f64_sse2, run_sum_f32_sse2, certified_run_f32_sse2, certified_run_f64_sse2, add_row_plain_f32_sse2);
-column_entry_points!("avx2,fma", avx2::Avx2, add_row_f32_avx2, add_row_f64_avx2, run_sum_f32_avx2, certified_run_f32_avx2, certified_run_f64_avx2, add_row_plain_f32_avx2);
-column_entry_points!("avx512f,avx512dq", avx512::Avx512, add_row_f32_avx512, add_row_f64_avx512, run_sum_f32_avx512, certified_run_f32_avx512, certified_run_f64_avx512, add_row_plain_f32_avx512);
+column_entry_points!(
+    "sse2",
+    sse2::Sse2,
+    add_row_f32_sse2,
+    add_row_f64_sse2,
+    run_sum_f32_sse2,
+    certified_run_f32_sse2,
+    certified_run_f64_sse2,
+    add_row_plain_f32_sse2
+);
+column_entry_points!(
+    "avx2,fma",
+    avx2::Avx2,
+    add_row_f32_avx2,
+    add_row_f64_avx2,
+    run_sum_f32_avx2,
+    certified_run_f32_avx2,
+    certified_run_f64_avx2,
+    add_row_plain_f32_avx2
+);
+column_entry_points!(
+    "avx512f,avx512dq",
+    avx512::Avx512,
+    add_row_f32_avx512,
+    add_row_f64_avx512,
+    run_sum_f32_avx512,
+    certified_run_f32_avx512,
+    certified_run_f64_avx512,
+    add_row_plain_f32_avx512
+);
+
+macro_rules! nan_entry_points {
+    ($feature:literal, $vector:ty, $run_f32:ident, $run_f64:ident, $row_f32:ident, $row_f64:ident, $cert_f32:ident) => {
+        /// # Safety
+        #[doc = concat!("The CPU must support `", $feature, "`.")]
+        #[target_feature(enable = $feature)]
+        pub(super) unsafe fn $cert_f32(xs: &[f32]) -> Option<(f64, u64)> {
+            // SAFETY: the caller checked the feature; the target_feature makes it usable here.
+            unsafe { generic::certified_run_skipping_nan::<$vector, f32>(xs) }
+        }
+
+        /// # Safety
+        #[doc = concat!("The CPU must support `", $feature, "`.")]
+        #[target_feature(enable = $feature)]
+        pub(super) unsafe fn $run_f32(xs: &[f32]) -> (Partial, u64) {
+            // SAFETY: the caller checked the feature; the target_feature makes it usable here.
+            unsafe { generic::run_sum_skipping_nan::<$vector, f32>(xs) }
+        }
+
+        /// # Safety
+        #[doc = concat!("The CPU must support `", $feature, "`.")]
+        #[target_feature(enable = $feature)]
+        pub(super) unsafe fn $run_f64(xs: &[f64]) -> (Partial, u64) {
+            // SAFETY: the caller checked the feature; the target_feature makes it usable here.
+            unsafe { generic::run_sum_skipping_nan::<$vector, f64>(xs) }
+        }
+
+        /// # Safety
+        #[doc = concat!("The CPU must support `", $feature, "`.")]
+        #[target_feature(enable = $feature)]
+        pub(super) unsafe fn $row_f32(
+            hi: &mut [f64],
+            lo: &mut [f64],
+            bound: &mut [f64],
+            counted: &mut [f64],
+            row: &[f32],
+        ) {
+            // SAFETY: the caller checked the feature; the target_feature makes it usable here.
+            unsafe { generic::add_row_skipping_nan::<$vector, f32>(hi, lo, bound, counted, row) }
+        }
+
+        /// # Safety
+        #[doc = concat!("The CPU must support `", $feature, "`.")]
+        #[target_feature(enable = $feature)]
+        pub(super) unsafe fn $row_f64(
+            hi: &mut [f64],
+            lo: &mut [f64],
+            bound: &mut [f64],
+            counted: &mut [f64],
+            row: &[f64],
+        ) {
+            // SAFETY: the caller checked the feature; the target_feature makes it usable here.
+            unsafe { generic::add_row_skipping_nan::<$vector, f64>(hi, lo, bound, counted, row) }
+        }
+    };
+}
+
+nan_entry_points!(
+    "sse2",
+    sse2::Sse2,
+    run_sum_skipping_nan_f32_sse2,
+    run_sum_skipping_nan_f64_sse2,
+    add_row_skipping_nan_f32_sse2,
+    add_row_skipping_nan_f64_sse2,
+    certified_run_skipping_nan_f32_sse2
+);
+nan_entry_points!(
+    "avx2,fma",
+    avx2::Avx2,
+    run_sum_skipping_nan_f32_avx2,
+    run_sum_skipping_nan_f64_avx2,
+    add_row_skipping_nan_f32_avx2,
+    add_row_skipping_nan_f64_avx2,
+    certified_run_skipping_nan_f32_avx2
+);
+nan_entry_points!(
+    "avx512f,avx512dq",
+    avx512::Avx512,
+    run_sum_skipping_nan_f32_avx512,
+    run_sum_skipping_nan_f64_avx512,
+    add_row_skipping_nan_f32_avx512,
+    add_row_skipping_nan_f64_avx512,
+    certified_run_skipping_nan_f32_avx512
+);

@@ -64,4 +64,12 @@ impl F64Lanes for Sse2 {
         Sse2(unsafe { _mm_andnot_pd(_mm_set1_pd(-0.0), self.0) })
     }
 
+    #[inline(always)]
+    unsafe fn without_nan(self, one: Self) -> (Self, Self) {
+        // SAFETY: SSE2 is part of x86_64. cmpord is all ones in the lanes that are not NaN.
+        unsafe {
+            let kept = _mm_cmpord_pd(self.0, self.0);
+            (Sse2(_mm_and_pd(kept, self.0)), Sse2(_mm_and_pd(kept, one.0)))
+        }
+    }
 }
