@@ -152,7 +152,13 @@ mod reduce {
         let beyond = [24i64, 16];
         let odd = [24i64, 4];
         let cases: Vec<(&str, MeanArray, Vec<i32>, i32, i32)> = vec![
-            ("null memory", MeanArray { memory: ptr::null_mut(), ..view(&data, 0, &shape, &strides) }, vec![0], FLOAT64, -1),
+            (
+                "null memory",
+                MeanArray { memory: ptr::null_mut(), ..view(&data, 0, &shape, &strides) },
+                vec![0],
+                FLOAT64,
+                -1,
+            ),
             ("null shape", MeanArray { shape: ptr::null(), ..view(&data, 0, &shape, &strides) }, vec![0], FLOAT64, -1),
             ("ndim 33", MeanArray { ndim: 33, ..view(&data, 0, &shape, &strides) }, vec![0], FLOAT64, -2),
             ("ndim -1", MeanArray { ndim: -1, ..view(&data, 0, &shape, &strides) }, vec![0], FLOAT64, -2),
@@ -171,7 +177,10 @@ mod reduce {
             assert_eq!(run(&input, None, &axes, out_code), (status, true), "{name}");
         }
         // SAFETY: NULL descriptors are refused before anything is read.
-        assert_eq!(unsafe { mean_reduce(0, ptr::null(), ptr::null(), ptr::null(), ptr::null(), 0, ptr::null(), 0) }, -1);
+        assert_eq!(
+            unsafe { mean_reduce(0, ptr::null(), ptr::null(), ptr::null(), ptr::null(), 0, ptr::null(), 0) },
+            -1
+        );
         let mut out = [0.0f64; 3];
         let output = MeanArray { memory: out.as_mut_ptr().cast(), ..view(&out, 0, &[3], &[8]) };
         // SAFETY: live descriptors; the operation code is refused before any read.
@@ -205,7 +214,132 @@ mod reduce {
         let mut out = [0.0f64; 3];
         let output = MeanArray { memory: out.as_mut_ptr().cast(), ..view(&out, 0, &[3], &[8]) };
         // SAFETY: live descriptors of the stated lengths.
-        let status = unsafe { mean_reduce(0, &view(&data, 0, &shape, &strides), ptr::null(), &output, [0].as_ptr(), 1, ptr::null(), 0) };
+        let status = unsafe {
+            mean_reduce(0, &view(&data, 0, &shape, &strides), ptr::null(), &output, [0].as_ptr(), 1, ptr::null(), 0)
+        };
         assert_eq!((status, out), (0, [1.0, 1.5, 0.0]));
+    }
+
+    /// A 1-d descriptor of `values` (any plain element type) with the engine's `type_code`.
+    fn vector<T>(values: &[T], type_code: i32, shape: &[i64; 1], strides: &[i64; 1]) -> MeanArray {
+        MeanArray {
+            memory: values.as_ptr().cast_mut().cast(),
+            len: size_of_val(values),
+            offset: 0,
+            type_code,
+            swapped: 0,
+            ndim: 1,
+            shape: shape.as_ptr(),
+            strides: strides.as_ptr(),
+        }
+    }
+
+    /// `operation` over axis 0 of `input` into a 0-d output of `out_code` holding T.
+    fn reduce_all<T: Copy + Default>(
+        operation: i32,
+        input: &MeanArray,
+        out_code: i32,
+        initial: Option<&MeanArray>,
+    ) -> (i32, T) {
+        let mut out = [T::default()];
+        let output = MeanArray {
+            memory: out.as_mut_ptr().cast(),
+            len: size_of::<T>(),
+            offset: 0,
+            type_code: out_code,
+            swapped: 0,
+            ndim: 0,
+            shape: ptr::null(),
+            strides: ptr::null(),
+        };
+        let initial = initial.map_or(ptr::null(), |i| i as *const MeanArray);
+        // SAFETY: live descriptors of the stated lengths; the output is a separate local.
+        let status = unsafe { mean_reduce(operation, input, ptr::null(), &output, [0].as_ptr(), 1, initial, 0) };
+        (status, out[0])
+    }
+
+    const MEAN: i32 = 0;
+    const NANMEAN: i32 = 1;
+    const SUM: i32 = 2;
+    const NANSUM: i32 = 3;
+    const INT8: i32 = 2;
+    const INT64: i32 = 8;
+    const UINT64: i32 = 9;
+
+    #[test]
+    fn each_operation_gives_its_exact_result_rounded_once() {
+        let big = 2f64.powi(60);
+        let data = [1.0, f64::NAN, big, 2.0, -big];
+        let (shape, strides) = ([5i64], [8i64]);
+        let input = vector(&data, FLOAT64, &shape, &strides);
+        let result = |op| reduce_all::<f64>(op, &input, FLOAT64, None);
+        assert!(result(MEAN).1.is_nan() && result(SUM).1.is_nan());
+        assert_eq!(result(NANMEAN), (0, 0.75)); // (1 + 2) / 4 values that are not NaN
+        assert_eq!(result(NANSUM), (0, 3.0));
+        let nans = [f64::NAN; 3];
+        let only_nans = vector(&nans, FLOAT64, &[3], &[8]);
+        assert!(reduce_all::<f64>(NANMEAN, &only_nans, FLOAT64, None).1.is_nan());
+        assert_eq!(reduce_all::<f64>(NANSUM, &only_nans, FLOAT64, None), (0, 0.0));
+        // A sum of nothing is zero (or the initial value); a mean of nothing is NaN.
+        let empty = vector(&data[..0], FLOAT64, &[0], &[8]);
+        assert_eq!(reduce_all::<f64>(SUM, &empty, FLOAT64, None), (0, 0.0));
+        assert!(reduce_all::<f64>(MEAN, &empty, FLOAT64, None).1.is_nan());
+        // float32 sums round once: 2^24 + 1 + 1 is exactly 2^24 + 2 (float32 adds give 2^24).
+        let narrow = [16777216.0f32, 1.0, 1.0];
+        let input32 = vector(&narrow, 11, &[3], &[4]);
+        assert_eq!(reduce_all::<f32>(SUM, &input32, 11, None), (0, 16777218.0));
+        // ... and beyond float32's range, to infinity (the exact sum, not an overflow of adds).
+        let huge = [3e38f32, 3e38, -3e38];
+        assert_eq!(reduce_all::<f32>(SUM, &vector(&huge, 11, &[3], &[4]), 11, None), (0, 3e38));
+        assert_eq!(reduce_all::<f32>(SUM, &vector(&huge[..2], 11, &[2], &[4]), 11, None), (0, f32::INFINITY));
+    }
+
+    #[test]
+    fn integer_sums_are_exact_or_refused_as_overflow() {
+        let values = [i64::MAX, 1, -1];
+        let input = vector(&values, INT64, &[3], &[8]);
+        assert_eq!(reduce_all::<i64>(SUM, &input, INT64, None), (0, i64::MAX));
+        let past = vector(&values[..2], INT64, &[2], &[8]);
+        assert_eq!(reduce_all::<i64>(SUM, &past, INT64, None).0, -12);
+        assert_eq!(reduce_all::<f64>(SUM, &past, FLOAT64, None), (0, 2f64.powi(63)));
+        assert_eq!(
+            reduce_all::<u64>(NANSUM, &vector(&values[..1], INT64, &[1], &[8]), UINT64, None),
+            (0, i64::MAX as u64)
+        );
+        let small = [100i8, 27, -128];
+        assert_eq!(reduce_all::<i8>(SUM, &vector(&small, INT8, &[3], &[1]), INT8, None), (0, -1));
+        assert_eq!(reduce_all::<i8>(SUM, &vector(&small[..2], INT8, &[2], &[1]), INT8, None), (0, 127));
+        assert_eq!(
+            reduce_all::<i8>(
+                SUM,
+                &vector(&small[..1], INT8, &[1], &[1]),
+                INT8,
+                Some(&vector(&[28i8], INT8, &[1], &[1]))
+            )
+            .0,
+            -12
+        );
+        // Integer outputs are for sums of integers only.
+        assert_eq!(reduce_all::<i64>(MEAN, &input, INT64, None).0, -6);
+        let floats = [1.0f64];
+        assert_eq!(reduce_all::<i64>(SUM, &vector(&floats, FLOAT64, &[1], &[8]), INT64, None).0, -6);
+    }
+
+    #[test]
+    fn a_sums_initial_value_is_added_once_and_checked() {
+        let data = [1.0f64, 2.0, 2f64.powi(-60)];
+        let input = vector(&data, FLOAT64, &[3], &[8]);
+        let start = [2f64.powi(60)];
+        let initial = vector(&start, FLOAT64, &[1], &[8]);
+        // 2^60 + 3 + 2^-60 rounds once, to 2^60 (the exact sum is 3 + tiny above it).
+        assert_eq!(reduce_all::<f64>(SUM, &input, FLOAT64, Some(&initial)), (0, 2f64.powi(60)));
+        let minus = [-3.0f64];
+        let cancel = vector(&minus, FLOAT64, &[1], &[8]);
+        assert_eq!(reduce_all::<f64>(SUM, &input, FLOAT64, Some(&cancel)), (0, 2f64.powi(-60)));
+        // The initial value must be one element of the output's type, and only sums take one.
+        let start32 = [1.0f32];
+        assert_eq!(reduce_all::<f64>(SUM, &input, FLOAT64, Some(&vector(&start32, 11, &[1], &[4]))).0, -6);
+        assert_eq!(reduce_all::<f64>(SUM, &input, FLOAT64, Some(&vector(&data, FLOAT64, &[2], &[8]))).0, -3);
+        assert_eq!(reduce_all::<f64>(MEAN, &input, FLOAT64, Some(&initial)).0, -10);
     }
 }

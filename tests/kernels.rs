@@ -202,7 +202,11 @@ fn f64_blocks_that_break_their_magnitude_bound_are_redone_exactly() {
             values[last] = -(2f64.powi(41));
             let naive = normalised(portable::sum_f64(&values).sum);
             for order in ORDERS {
-                assert_eq!(normalised(sum_f64_at(level, &values, order).sum), naive, "{level:?} {order:?} jump at {jump_at}");
+                assert_eq!(
+                    normalised(sum_f64_at(level, &values, order).sum),
+                    naive,
+                    "{level:?} {order:?} jump at {jump_at}"
+                );
             }
             assert!(ulps_f64(mean_f64_using(&values, 1, level), exact_mean_f64(&values)) == 0);
         }
@@ -389,18 +393,24 @@ fn exact_f64_sums_at_every_level_equal_the_scalar_exact_sum() {
     let block = 2048;
     let mut changing = data_f64("normal", 3 * block, 5);
     changing.extend(data_f64("uniform", 2 * block, 6).iter().map(|x| x * 2f64.powi(300)));
-    changing.extend(data_f64("normal", block, 7).iter().enumerate().map(|(i, x)| if i % 100 == 0 { x * 1e-200 } else { *x }));
+    changing.extend(
+        data_f64("normal", block, 7).iter().enumerate().map(|(i, x)| if i % 100 == 0 { x * 1e-200 } else { *x }),
+    );
     changing.extend(data_f64("uniform", block, 8));
     changing.extend(data_f64("wide", 2 * block, 9));
     changing.extend(data_f64("normal", block, 10).iter().enumerate().map(|(i, x)| if i == 77 { 1e-310 } else { *x }));
-    changing.extend(data_f64("normal", block, 11).iter().enumerate().map(|(i, x)| if i == 1000 { f64::MAX / 3.0 } else { *x }));
+    changing.extend(
+        data_f64("normal", block, 11).iter().enumerate().map(|(i, x)| if i == 1000 { f64::MAX / 3.0 } else { *x }),
+    );
     changing.extend(data_f64("normal", block + 5, 12));
     cases.push(changing);
     // 1 to 10 windows in every block (a pass adds up to eight): values 16 binades apart, with
     // full significands (so their low halves fall one or two windows lower, too).
     for windows in 1..=10 {
         let values = data_f64("uniform", 3 * block + 8, 13 + windows as u64);
-        cases.push(values.iter().enumerate().map(|(i, x)| (1.0 + x) * 2f64.powi(16 * (i % windows) as i32 - 80)).collect());
+        cases.push(
+            values.iter().enumerate().map(|(i, x)| (1.0 + x) * 2f64.powi(16 * (i % windows) as i32 - 80)).collect(),
+        );
     }
     let mut special = data_f64("uniform", 5000, 1);
     special[4500] = f64::INFINITY;
@@ -458,7 +468,8 @@ fn sums_certified_exact_are_exact() {
     // An error bound of 0 claims hi + lo is the exact sum; the rounding test then rounds it
     // without the exact path. Checked exactly on ordinary data, on data whose plain lane sums
     // round (the certificate must be refused and the block redone), and on hard data.
-    let mut cases: Vec<Vec<f64>> = KINDS.iter().flat_map(|k| [1, 37, 4099, 70_001].map(|n| data_f64(k, n, 21))).collect();
+    let mut cases: Vec<Vec<f64>> =
+        KINDS.iter().flat_map(|k| [1, 37, 4099, 70_001].map(|n| data_f64(k, n, 21))).collect();
     cases.extend([100, 5000, 40_000].map(|n| lane_sums_that_round(n, 5)));
     let mut tiny_inside = data_f64("normal", 50_000, 6);
     tiny_inside[12_345] = 1e-30;
@@ -512,7 +523,8 @@ fn ordinary_sums_are_certified_exact() {
 fn uncertified_f32_blocks_are_summed_exactly_in_the_same_pass() {
     // With AVX-512 the blocks whose plain sums round go to the exponent-window kernel: even a
     // tie among wide magnitudes is then known exactly after one pass, and rounded to even.
-    let pattern = [2f32.powi(40), -(2f32.powi(40)), 2f32.powi(-60), -(2f32.powi(-60)), 4.0, 2.5, 0.5 + 7.0 * 2f32.powi(-24)];
+    let pattern =
+        [2f32.powi(40), -(2f32.powi(40)), 2f32.powi(-60), -(2f32.powi(-60)), 4.0, 2.5, 0.5 + 7.0 * 2f32.powi(-24)];
     let xs: Vec<f32> = pattern.iter().copied().cycle().take(7 * 40_000).collect();
     for level in levels() {
         let (partial, exact) = sum_f32_split_at(level, &xs, Order::Forward);
@@ -587,7 +599,9 @@ fn certified_runs_are_exact_or_refused_at_every_level() {
                     let mut exact = ExactSum::new();
                     exact.add_f32s(run);
                     let wide: Vec<f64> = run.iter().map(|&x| f64::from(x)).collect();
-                    for sum in [certified_run_f32_at(level, run), certified_run_f64_at(level, &wide)].into_iter().flatten() {
+                    for sum in
+                        [certified_run_f32_at(level, run), certified_run_f64_at(level, &wide)].into_iter().flatten()
+                    {
                         assert!(!must_round, "{level:?} certified a sum that rounds");
                         assert_eq!(sum.to_bits(), exact.sum_f64().to_bits(), "{level:?} start {start} len {len}");
                         certified += 1;
@@ -598,6 +612,101 @@ fn certified_runs_are_exact_or_refused_at_every_level() {
         // Where the flag is trusted, these sums (24-bit values of one range) are certified.
         if mean::kernels::certificate::trusted(level) && level != mean::Level::Scalar {
             assert!(certified > 1000, "{level:?}: only {certified} certified");
+        }
+    }
+}
+
+/// `values` with NaNs at a pseudo-random tenth of the positions (and the first, at odd seeds).
+fn with_nans(values: &[f64], seed: u64) -> Vec<f64> {
+    let mut rng = Rng::new(seed);
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, &x)| if rng.next_u64() % 10 == 0 || (i == 0 && seed % 2 == 1) { f64::NAN } else { x })
+        .collect()
+}
+
+#[test]
+fn nan_skipping_runs_count_and_bound_like_the_naive_sum_at_every_level_length_and_alignment() {
+    // `run_sum_skipping_nan_at` and `certified_run_skipping_nan_f32_at` against the naive sum of
+    // the values that are not NaN: the same count, an error bound that holds (the certified
+    // sum: the exact sum), every length past the unrolled chunks, every start in a vector,
+    // no NaNs, some, and NaNs only.
+    use mean::exact::ExactSum;
+    use mean::kernels::{certified_run_skipping_nan_f32_at, run_sum_skipping_nan_at};
+    let mut cases: Vec<Vec<f64>> =
+        KINDS.iter().enumerate().map(|(k, kind)| with_nans(&data_f64(kind, 300, 5), k as u64)).collect();
+    cases.push(data_f64("normal", 300, 7));
+    cases.push(vec![f64::NAN; 300]);
+    for level in levels() {
+        for values in &cases {
+            for start in 0..8 {
+                for len in 0..(values.len() - start).min(140) {
+                    let run = &values[start..start + len];
+                    let kept = run.iter().copied().filter(|x| !x.is_nan());
+                    let expected_count = kept.clone().count() as u64;
+                    let (partial, count) = run_sum_skipping_nan_at(level, run);
+                    assert_eq!(count, expected_count, "{level:?} f64 start {start} len {len}");
+                    assert!(bound_holds(kept, partial), "{level:?} f64 start {start} len {len}: {partial:?}");
+                    let run32: Vec<f32> = run.iter().map(|&x| x as f32).collect();
+                    if run32.iter().any(|x| x.is_infinite()) {
+                        continue;
+                    }
+                    let kept32 = run32.iter().map(|&x| f64::from(x)).filter(|x| !x.is_nan());
+                    let (partial, count) = run_sum_skipping_nan_at(level, &run32);
+                    assert_eq!(count, expected_count, "{level:?} f32 start {start} len {len}");
+                    assert!(bound_holds(kept32.clone(), partial), "{level:?} f32 start {start} len {len}");
+                    if let Some((sum, count)) = certified_run_skipping_nan_f32_at(level, &run32) {
+                        let mut exact = ExactSum::new();
+                        kept32.for_each(|x| exact.add(x));
+                        assert_eq!(count, expected_count, "{level:?} certified start {start} len {len}");
+                        assert_eq!(
+                            sum.to_bits(),
+                            exact.sum_f64().to_bits(),
+                            "{level:?} certified start {start} len {len}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn nan_skipping_column_kernels_equal_their_naive_twin_at_every_level_and_width() {
+    // `add_row_skipping_nan_at` against the same TwoSum arithmetic in a plain loop, NaNs as
+    // +0.0 and not counted: bit-identical sums, bounds and counts.
+    use mean::kernels::add_row_skipping_nan_at;
+    let rows: Vec<Vec<f64>> =
+        (0..6).map(|k| with_nans(&data_f64(KINDS[k % KINDS.len()], 70, 30 + k as u64), k as u64)).collect();
+    type Lanes = (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>);
+    fn naive(lanes: &mut Lanes, row: impl Iterator<Item = f64>) {
+        for (j, x) in row.enumerate() {
+            let (x, count) = if x.is_nan() { (0.0, 0.0) } else { (x, 1.0) };
+            let (sum, err) = two_sum(lanes.0[j], x);
+            lanes.0[j] = sum;
+            lanes.1[j] += err;
+            lanes.2[j] += lanes.1[j].abs();
+            lanes.3[j] += count;
+        }
+    }
+    for level in levels() {
+        for width in 0..70 {
+            let zero = || (vec![0.0; width], vec![0.0; width], vec![0.0; width], vec![0.0; width]);
+            let (mut fast, mut twin, mut fast32, mut twin32) = (zero(), zero(), zero(), zero());
+            for row in &rows {
+                let row = &row[..width];
+                let row32: Vec<f32> = row.iter().map(|&x| x as f32).collect();
+                add_row_skipping_nan_at(level, &mut fast.0, &mut fast.1, &mut fast.2, &mut fast.3, row);
+                naive(&mut twin, row.iter().copied());
+                add_row_skipping_nan_at(level, &mut fast32.0, &mut fast32.1, &mut fast32.2, &mut fast32.3, &row32);
+                naive(&mut twin32, row32.iter().map(|&x| f64::from(x)));
+            }
+            let bits = |v: &Lanes| -> Vec<u64> {
+                v.0.iter().chain(&v.1).chain(&v.2).chain(&v.3).map(|x| x.to_bits()).collect()
+            };
+            assert_eq!(bits(&fast), bits(&twin), "{level:?} f64 width {width}");
+            assert_eq!(bits(&fast32), bits(&twin32), "{level:?} f32 width {width}");
         }
     }
 }

@@ -1,9 +1,11 @@
-//! `mean_reduce` on arbitrary descriptors over arbitrary bytes: shapes, strides (negative,
-//! zero, misaligned, huge), offsets, types, byte orders, axes and masks drawn from the input.
+//! `mean_reduce` on arbitrary descriptors over arbitrary bytes: operations (mean, nanmean, sum,
+//! nansum), shapes, strides (negative, zero, misaligned, huge), offsets, types, byte orders,
+//! axes and masks drawn from the input.
 //! The call must refuse or succeed without reading outside the described memory (the
 //! sanitizer watches: the memory is its own allocation) and without touching the output when
 //! it refuses; when it succeeds, every output element must be bit-identical to a naive
-//! reference: the element addresses computed one by one, each value decoded, summed exactly.
+//! reference: the element addresses computed one by one, each value decoded (NaNs left out by
+//! the nan operations), summed exactly, rounded once.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -86,6 +88,8 @@ fuzz_target!(|data: &[u8]| {
     let axes_mask = draw.byte();
     let keepdims = draw.byte() % 2 == 1;
     let use_mask = draw.byte() % 3 == 0;
+    let operation = i32::from(draw.byte() % 4); // mean, nanmean, sum, nansum
+    let (is_sum, skips_nan) = (operation >= 2, operation % 2 == 1);
     let axes: Vec<i32> = (0..ndim as i32).filter(|d| axes_mask >> d & 1 == 1).collect();
 
     // The memory: its own allocation of exactly the remaining bytes, so that a read past it
@@ -141,7 +145,7 @@ fuzz_target!(|data: &[u8]| {
     let mask_ptr: *const MeanArray = if use_mask { &mask } else { std::ptr::null() };
     // SAFETY: every descriptor points at live vectors of the lengths it states; the output is
     // its own vector.
-    let status = unsafe { mean_reduce(0, &input, mask_ptr, &output, axes.as_ptr(), axes.len() as i32, std::ptr::null(), 1) };
+    let status = unsafe { mean_reduce(operation, &input, mask_ptr, &output, axes.as_ptr(), axes.len() as i32, std::ptr::null(), 1) };
     if status != 0 {
         assert!(out.iter().all(|&b| b == sentinel), "a refused call wrote its output");
         return;
@@ -174,6 +178,7 @@ fuzz_target!(|data: &[u8]| {
         }
         for c in 0..components {
             match decode(&memory, at as usize + c * size / components, code, swapped) {
+                Some(x) if skips_nan && x.is_nan() => {}
                 Some(x) => sums[cell * components + c].add(x),
                 None => comparable = false,
             }
@@ -184,7 +189,7 @@ fuzz_target!(|data: &[u8]| {
     }
     for (k, sum) in sums.iter().enumerate() {
         let got = f64::from_ne_bytes(out[8 * k..8 * k + 8].try_into().unwrap());
-        let want = sum.mean_f64();
+        let want = if is_sum { sum.sum_f64() } else { sum.mean_f64() };
         assert!(got.to_bits() == want.to_bits() || (got.is_nan() && want.is_nan()), "cell {k}: {got:e} vs {want:e}");
     }
 });
