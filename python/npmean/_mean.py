@@ -153,9 +153,10 @@ _INT, _UINT = np.dtype(np.int_), np.dtype(np.uint)
 _DEFAULT_SUM_RESULT = {}
 for _char in "?bBhHiIlLqQefdFD":
     _native = np.dtype(_char)
-    if _native.kind == "b" or (_native.kind == "i" and _native.itemsize < _INT.itemsize):
+    # (int64 and longlong are equal dtypes, one dict key: both sum to int64, numpy's long.)
+    if _native.kind == "b" or (_native.kind == "i" and _native.itemsize <= _INT.itemsize):
         _result = _INT
-    elif _native.kind == "u" and _native.itemsize < _UINT.itemsize:
+    elif _native.kind == "u" and _native.itemsize <= _UINT.itemsize:
         _result = _UINT
     else:
         _result = _native
@@ -398,6 +399,8 @@ def _plain(arr, axis, op):
         return None
     if op.skips_nan and arr.dtype.kind not in "fc":
         op = _SUM if op.is_sum else _MEAN
+    elif op.skips_nan and arr.dtype.kind == "c":
+        return None  # a mask of whole elements (see `_general`)
     target = np.empty(kept, result_dtype)
     reduce(_library, arr, None, target, axes, 0, _data_pointer, op.code)
     if op.skips_nan and not op.is_sum:
@@ -424,6 +427,12 @@ def _general(arr: np.ndarray, axis, dtype, out, keepdims, where, threads: int, o
         return op.numpy(arr, axis=axis, dtype=dtype, out=out, keepdims=keepdims, where=where, **extra)
     if op.skips_nan and base.dtype.kind not in "fc":
         op = _SUM if op.is_sum else _MEAN  # nothing to skip: numpy's nan functions do the same
+    if op.skips_nan and base.dtype.kind == "c":
+        # numpy leaves out a complex element with a NaN in either part, where the engine reduces
+        # each part on its own: the elements to count become a mask (one bool per element).
+        counted = ~np.isnan(base)
+        where = counted if where is True else counted & np.broadcast_to(np.asarray(where, dtype=bool), base.shape)
+        op = _SUM if op.is_sum else _MEAN
     axes = _normalize_axis_tuple(tuple(range(base.ndim)) if axis is None else axis, base.ndim)
     kept_shape = tuple(1 if d in axes else n for d, n in enumerate(base.shape) if keepdims or d not in axes)
     mask = None

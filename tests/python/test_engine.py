@@ -99,9 +99,10 @@ def values_of(draw, dtype, size):
 
 
 @st.composite
-def views(draw, dtypes=ALL):
+def views(draw, dtypes=ALL, nans=False):
     """An array of a drawn dtype (maybe byte-swapped) as a view: sliced with random steps,
-    negative ones included, transposed, or broadcast along an axis."""
+    negative ones included, transposed, or broadcast along an axis. With ``nans``, float and
+    complex values are NaN at a drawn density (0, 1e-6, 0.5 or 1) at random positions."""
     dtype = np.dtype(draw(st.sampled_from(dtypes)))
     if dtype.itemsize > 1 and draw(st.booleans()):
         dtype = dtype.newbyteorder()
@@ -110,6 +111,10 @@ def views(draw, dtypes=ALL):
     base_shape = tuple(n * abs(s) for n, s in zip(shape, steps))
     size = int(np.prod(base_shape))
     base = draw(values_of(dtype.newbyteorder("="), size)).astype(dtype).reshape(base_shape)
+    if nans and dtype.kind in "fc":
+        density = draw(st.sampled_from([0.0, 1e-6, 0.5, 1.0]))
+        rng = np.random.default_rng(draw(st.integers(0, 2**32 - 1)))
+        base[rng.random(base_shape) < density] = np.nan
     view = base[tuple(slice(None, None, s) for s in steps)]
     if view.ndim > 1 and draw(st.booleans()):
         view = view.transpose(draw(st.permutations(range(view.ndim))))
