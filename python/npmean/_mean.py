@@ -405,6 +405,8 @@ def _plain(arr, axis, op):
     reduce(_library, arr, None, target, axes, 0, _data_pointer, op.code)
     if op.skips_nan and not op.is_sum:
         _warn_if_all_nan(arr, None, target, axes, stacklevel=4)
+    elif op.is_sum and result_dtype.kind in "fc":
+        _signal_overflow(arr, None, target, axes)
     return target if kept else target[()]
 
 
@@ -469,17 +471,20 @@ def _general(arr: np.ndarray, axis, dtype, out, keepdims, where, threads: int, o
     reduce(_library, base, mask, target, axes, threads, _data_pointer, op.code, start)
     if op.skips_nan and not op.is_sum and not empty:
         _warn_if_all_nan(base, mask, target, axes, stacklevel=4)
+    elif op.is_sum and result_dtype.kind in "fc":
+        _signal_overflow(base, mask, target, axes)
     if out is not None:
         if not direct:
             np.copyto(out, target, casting="same_kind")
         return out
-    if type(arr) is not np.ndarray and target.ndim:
+    if type(arr) is not np.ndarray:
         # As numpy's reductions: the input's __array_wrap__ makes the subclass (and its
-        # __array_finalize__ sees the input, so attributes carry over).
+        # __array_finalize__ sees the input, so attributes carry over); a whole-array result
+        # too, which numpy asks for as a scalar (an ndarray subclass gives a 0-d subclass).
         try:
-            return arr.__array_wrap__(target, None, False)
+            return arr.__array_wrap__(target, None, target.ndim == 0)
         except TypeError:  # numpy 1.x: (array, context)
-            return arr.__array_wrap__(target, None)
+            return arr.__array_wrap__(target, None) if target.ndim else target[()]
     return target if target.ndim else target[()]
 
 
@@ -491,6 +496,21 @@ def _warn_if_all_nan(base, mask, result, axes, stacklevel):
     nans = np.isnan(base) if mask is None else np.isnan(base) | ~mask
     if np.all(nans, axis=axes).any():
         warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=stacklevel)
+
+
+def _signal_overflow(base, mask, result, axes):
+    """numpy's floating-point overflow signal (``np.errstate(over=...)``: a RuntimeWarning by
+    default) for a sum of finite values that is beyond the result type's range. Only an
+    infinite result can be one, so only then are the values checked."""
+    if not np.isinf(result).any():
+        return
+    finite = np.isfinite(base) if mask is None else np.isfinite(base) | ~mask
+    if (np.isinf(result) & np.all(finite, axis=axes).reshape(np.shape(result))).any():
+        mode = np.geterr()["over"]
+        if mode == "raise":
+            raise FloatingPointError("overflow encountered in reduce")
+        if mode != "ignore":
+            warnings.warn("overflow encountered in reduce", RuntimeWarning, stacklevel=4)
 
 
 def _masked(arr, axis, dtype, out, keepdims, where, threads, op=_MEAN, initial=None):

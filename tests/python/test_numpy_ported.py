@@ -230,3 +230,109 @@ def test_mean_overflow():
     # for a float32 or uint16 accumulator, 10^7 values of 65535).
     a = np.ma.masked_array(np.full((1000, 10000), 65535, dtype=np.uint16), mask=np.zeros((1000, 10000)))
     assert_equal(npmean.mean(a), 65535.0)
+
+
+# --- sum -------------------------------------------------------------------------------------
+# numpy/_core/tests/test_ufunc.py ``TestUfunc``: test_sum_stability, test_sum, test_sum_complex,
+# test_sum_initial, test_sum_where, with ``np.sum`` (and ``.sum()``) calling ``npmean.sum``; the
+# lines that test numpy's in-place add (``d += d``) are numpy's, kept as they are. np.longdouble
+# and np.clongdouble are summed by numpy itself (npmean hands them over). test_sum counts the
+# overflow warnings of float16 sums beyond 65504: npmean signals the overflow of the exact sum
+# as numpy signals its own (np.errstate(over=...)). From numpy/_core/tests/test_numeric.py
+# ``TestNonarrayArgs.test_sum``.
+_sum = npmean.sum
+
+
+class TestSumFromTestUfunc:
+    def test_sum_stability(self):
+        a = np.ones(500, dtype=np.float32)
+        assert_almost_equal(_sum(a / 10.) - a.size / 10., 0, 4)
+
+        a = np.ones(500, dtype=np.float64)
+        assert_almost_equal(_sum(a / 10.) - a.size / 10., 0, 13)
+
+    def test_sum(self):
+        for dt in (int, np.float16, np.float32, np.float64, np.longdouble):
+            for v in (0, 1, 2, 7, 8, 9, 15, 16, 19, 127,
+                      128, 1024, 1235):
+                # warning if sum overflows, which it does in float16
+                with warnings.catch_warnings(record=True) as w:
+                    warnings.simplefilter("always", RuntimeWarning)
+
+                    tgt = dt(v * (v + 1) / 2)
+                    overflow = not np.isfinite(tgt)
+                    assert_equal(len(w), 1 * overflow)
+
+                    d = np.arange(1, v + 1, dtype=dt)
+
+                    assert_almost_equal(_sum(d), tgt)
+                    assert_equal(len(w), 2 * overflow)
+
+                    assert_almost_equal(_sum(d[::-1]), tgt)
+                    assert_equal(len(w), 3 * overflow)
+
+            d = np.ones(500, dtype=dt)
+            assert_almost_equal(_sum(d[::2]), 250.)
+            assert_almost_equal(_sum(d[1::2]), 250.)
+            assert_almost_equal(_sum(d[::3]), 167.)
+            assert_almost_equal(_sum(d[1::3]), 167.)
+            assert_almost_equal(_sum(d[::-2]), 250.)
+            assert_almost_equal(_sum(d[-1::-2]), 250.)
+            assert_almost_equal(_sum(d[::-3]), 167.)
+            assert_almost_equal(_sum(d[-1::-3]), 167.)
+            # sum with first reduction entry != 0
+            d = np.ones((1,), dtype=dt)
+            d += d
+            assert_almost_equal(d, 2.)
+
+    def test_sum_complex(self):
+        for dt in (np.complex64, np.complex128, np.clongdouble):
+            for v in (0, 1, 2, 7, 8, 9, 15, 16, 19, 127,
+                      128, 1024, 1235):
+                tgt = dt(v * (v + 1) / 2) - dt((v * (v + 1) / 2) * 1j)
+                d = np.empty(v, dtype=dt)
+                d.real = np.arange(1, v + 1)
+                d.imag = -np.arange(1, v + 1)
+                assert_almost_equal(_sum(d), tgt)
+                assert_almost_equal(_sum(d[::-1]), tgt)
+
+            d = np.ones(500, dtype=dt) + 1j
+            assert_almost_equal(_sum(d[::2]), 250. + 250j)
+            assert_almost_equal(_sum(d[1::2]), 250. + 250j)
+            assert_almost_equal(_sum(d[::3]), 167. + 167j)
+            assert_almost_equal(_sum(d[1::3]), 167. + 167j)
+            assert_almost_equal(_sum(d[::-2]), 250. + 250j)
+            assert_almost_equal(_sum(d[-1::-2]), 250. + 250j)
+            assert_almost_equal(_sum(d[::-3]), 167. + 167j)
+            assert_almost_equal(_sum(d[-1::-3]), 167. + 167j)
+            # sum with first reduction entry != 0
+            d = np.ones((1,), dtype=dt) + 1j
+            d += d
+            assert_almost_equal(d, 2. + 2j)
+
+    def test_sum_initial(self):
+        # Integer, single axis
+        assert_equal(_sum([3], initial=2), 5)
+
+        # Floating point
+        assert_almost_equal(_sum([0.2], initial=0.1), 0.3)
+
+        # Multiple non-adjacent axes
+        assert_equal(_sum(np.ones((2, 3, 5), dtype=np.int64), axis=(0, 2), initial=2),
+                     [12, 12, 12])
+
+    def test_sum_where(self):
+        # More extensive tests done in test_reduction_with_where.
+        assert_equal(_sum([[1., 2.], [3., 4.]], where=[True, False]), 4.)
+        assert_equal(_sum([[1., 2.], [3., 4.]], axis=0, initial=5.,
+                          where=[True, False]), [9., 5.])
+
+
+def test_sum_from_test_numeric():
+    m = [[1, 2, 3],
+         [4, 5, 6],
+         [7, 8, 9]]
+    tgt = [[6], [15], [24]]
+    out = _sum(m, axis=1, keepdims=True)
+
+    assert_equal(tgt, out)
