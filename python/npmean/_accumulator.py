@@ -68,10 +68,13 @@ class MeanAccumulator:
             self._lib.mean_acc_free(handle)
             self._handle = None
 
-    def add(self, a) -> MeanAccumulator:
-        """Adds every element of ``a``. Returns the accumulator, so calls can be chained."""
+    def add(self, a, skipna: bool = False) -> MeanAccumulator:
+        """Adds every element of ``a`` (with ``skipna``, every element that is not NaN: the
+        chunks of a ``nanmean`` or ``nansum``). Returns the accumulator, so calls can be chained."""
         arr = a if isinstance(a, np.ndarray) else np.asarray(a)
         compute = _compute_dtype(arr.dtype)
+        if skipna and arr.dtype.kind == "f":
+            arr = arr[~np.isnan(arr)]  # a copy, as the conversions below may make
         if arr.size == 0:
             return self
         dense = _dense(arr, compute)
@@ -120,6 +123,19 @@ class MeanAccumulator:
             if self._lib.mean_acc_count(self._handle) == 0:
                 warnings.warn("Mean of empty slice", RuntimeWarning, stacklevel=2)
                 return result_type(np.nan)
+            return result_type(fn(self._handle))
+
+    def sum(self, dtype=np.float64):
+        """The exact sum of everything added, rounded once to ``dtype`` (float64 or float32):
+        ±inf only if the exact sum is beyond its range; 0 if nothing was added."""
+        dtype = np.dtype(dtype)
+        if dtype == _F64:
+            fn, result_type = self._lib.mean_acc_sum_f64, np.float64
+        elif dtype == _F32:
+            fn, result_type = self._lib.mean_acc_sum_f32, np.float32
+        else:
+            raise TypeError(f"MeanAccumulator.sum rounds to float64 or float32, not {dtype}")
+        with self._lock:
             return result_type(fn(self._handle))
 
     def to_bytes(self) -> bytes:

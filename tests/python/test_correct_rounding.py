@@ -9,7 +9,7 @@ import pytest
 
 import npmean
 from data import KINDS, make
-from exact import exact_mean
+from exact import exact_mean, exact_sum, round_rational
 from hard import hard_float32_cases, hard_float64_cases
 
 HARD64 = hard_float64_cases()
@@ -129,3 +129,29 @@ def test_special_values_in_the_accumulator():
     acc.add([-np.inf])
     assert np.isnan(acc.mean())
     assert np.isnan(npmean.MeanAccumulator().add([np.nan, 1.0]).mean())
+
+
+@pytest.mark.parametrize("kind", ["uniform", "cancel"])
+def test_accumulator_sums_and_nan_skipping_chunks_equal_the_whole(kind):
+    # sum(dtype): the exact sum rounded once; add(skipna=True): a chunked nanmean and nansum,
+    # equal to npmean.nanmean / nansum of the whole array, bit for bit, whatever the chunks.
+    rng = np.random.default_rng(8)
+    x = rng.random(10_007) if kind == "uniform" else np.repeat([1e300, 1.0, -1e300, 2.0**-60], 2_500)
+    x[rng.random(x.size) < 0.1] = np.nan
+    acc = npmean.MeanAccumulator()
+    for chunk in np.array_split(x, 13):
+        acc.add(chunk, skipna=True)
+    restored = pickle.loads(pickle.dumps(acc))
+    kept = x[~np.isnan(x)]
+    assert restored.count == kept.size
+    for dtype in (np.float64, np.float32):
+        assert restored.mean(dtype) == npmean.nanmean(x, dtype=dtype)
+        assert restored.sum(dtype) == npmean.nansum(x, dtype=dtype)
+        num, exp = exact_sum(kept)
+        want = round_rational(num, 1 << -exp, dtype) if exp < 0 else round_rational(num << exp, 1, dtype)
+        assert restored.sum(dtype) == want
+    assert npmean.MeanAccumulator().sum() == 0.0
+    assert np.isnan(npmean.MeanAccumulator().add([1.0, np.nan]).sum())  # NaNs count unless skipped
+    assert npmean.MeanAccumulator().add(np.float32([3e38, 3e38])).sum(np.float32) == np.inf
+    with pytest.raises(TypeError):
+        npmean.MeanAccumulator().sum(np.int64)
