@@ -14,6 +14,7 @@ memory bandwidth moves from run to run.
 from __future__ import annotations
 
 import argparse
+import math
 import ctypes
 import os
 import platform
@@ -22,6 +23,7 @@ import statistics
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -186,6 +188,7 @@ def main() -> None:
     lines += ["", *breadth(args.rounds)]
     lines += ["", *exact_path(args.rounds)]
     lines += ["", *exact_peers(args.rounds)]
+    lines += ["", *nan_and_sums(args.rounds)]
     (out / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     plot(curves, out / "gbps.png")
@@ -387,6 +390,78 @@ def exact_peers(rounds: int) -> list[str]:
             same = str(float(npmean.mean(a)) == xsum_mean(a)) if "xsum" in ns else "—"
             out.append(f"| {label} | " + " | ".join(cells) + f" | {ns['numpy'] / ns['npmean']:.2f}× | {vs_xsum} | {same} |")
             print(out[-1], flush=True)
+    return out
+
+
+def nan_and_sums(rounds: int) -> list[str]:
+    """nanmean, sum and nansum (the nan-and-sum issue's rows and floors), one thread, against
+    numpy, bottleneck, math.fsum and the xsum package on the same arrays; whole arrays and
+    axis=0 / axis=1, NaN densities 0, 1% and 50%; extra memory beyond the result."""
+    try:
+        import bottleneck as bn
+    except ImportError:
+        bn = None
+    try:
+        import xsum
+    except ImportError:
+        xsum = None
+    n = int(os.environ.get("NPMEAN_BENCH_NAN_N", 10**7))
+    rng = np.random.default_rng(13)
+
+    def xsum_sum(a):
+        acc = xsum.xsum_large_accumulator()
+        xsum.xsum_add(acc, a)
+        return xsum.xsum_round(acc)
+
+    out = [f"### nanmean, sum, nansum (one thread, n = {n:,} unless the shape says)", "",
+           "| case | peer | peer time | npmean | × peer | floor | met | extra memory peer / npmean |",
+           "|---|---|---:|---:|---:|---:|---|---:|"]
+
+    def row(label, a, ours, peers, floors=None):
+        fns = {"npmean": ours, **peers}
+        medians = measure(fns, a, max(3, rounds // 2))
+        for peer in peers:
+            ratio = medians[peer] / medians["npmean"]
+            floor = (floors or {}).get(peer)
+            met = "" if floor is None else ("yes" if ratio >= floor else "no")
+            memory = f"{peak_extra_memory(peers[peer], a) / 2**20:.1f} / {peak_extra_memory(ours, a) / 2**20:.2f} MiB"
+            out.append(f"| {label} | {peer} | {format_time(medians[peer])} | {format_time(medians['npmean'])} | "
+                       f"{ratio:.2f}× | {'' if floor is None else f'>= {floor}'} | {met} | {memory} |")
+            print(out[-1], flush=True)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        for dtype in (np.float32, np.float64):
+            name = np.dtype(dtype).name
+            for density in (0.0, 0.01, 0.5):
+                a = rng.random(n).astype(dtype)
+                a[rng.random(n) < density] = np.nan
+                peers = {"numpy.nanmean": np.nanmean}
+                floors = {"numpy.nanmean": 3.0}
+                if bn is not None:
+                    peers["bottleneck.nanmean"], floors["bottleneck.nanmean"] = bn.nanmean, 1.0
+                row(f"nanmean {name}, {density:.0%} NaN", a, npmean.nanmean, peers, floors)
+                peers = {"numpy.nansum": np.nansum, **({"bottleneck.nansum": bn.nansum} if bn else {})}
+                row(f"nansum {name}, {density:.0%} NaN", a, npmean.nansum, peers)
+            a = rng.random(n).astype(dtype)
+            row(f"sum {name}", a, npmean.sum, {"numpy.sum": np.sum}, {"numpy.sum": 1.0})
+            if dtype is np.float64:
+                peers = {"math.fsum": math.fsum}
+                if xsum is not None:
+                    peers["xsum large (1-d float64)"] = xsum_sum
+                row(f"sum {name}, n/10 (exact peers)", a[: n // 10], npmean.sum, peers)
+        m = rng.random((10**5, 100)).astype(np.float32)
+        m[rng.random(m.shape) < 0.01] = np.nan
+        for axis in (0, 1):
+            peers = {"numpy.nanmean": lambda v, axis=axis: np.nanmean(v, axis=axis)}
+            if bn is not None:
+                peers["bottleneck.nanmean"] = lambda v, axis=axis: bn.nanmean(v, axis=axis)
+            row(f"nanmean (10^5, 100) float32 axis={axis}, 1% NaN", m, lambda v, axis=axis: npmean.nanmean(v, axis=axis),
+                peers, {"numpy.nanmean": 3.0})
+            row(f"nansum (10^5, 100) float32 axis={axis}, 1% NaN", m, lambda v, axis=axis: npmean.nansum(v, axis=axis),
+                {"numpy.nansum": lambda v, axis=axis: np.nansum(v, axis=axis)})
+    out += ["", "Extra memory: beyond the result, peak traced by tracemalloc during one call "
+            "(floor for npmean.nanmean: 1 MiB)."]
     return out
 
 

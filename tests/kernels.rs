@@ -622,7 +622,7 @@ fn with_nans(values: &[f64], seed: u64) -> Vec<f64> {
     values
         .iter()
         .enumerate()
-        .map(|(i, &x)| if rng.next_u64() % 10 == 0 || (i == 0 && seed % 2 == 1) { f64::NAN } else { x })
+        .map(|(i, &x)| if rng.next_u64().is_multiple_of(10) || (i == 0 && seed % 2 == 1) { f64::NAN } else { x })
         .collect()
 }
 
@@ -707,6 +707,31 @@ fn nan_skipping_column_kernels_equal_their_naive_twin_at_every_level_and_width()
             };
             assert_eq!(bits(&fast), bits(&twin), "{level:?} f64 width {width}");
             assert_eq!(bits(&fast32), bits(&twin32), "{level:?} f32 width {width}");
+        }
+    }
+}
+
+#[test]
+fn certified_nan_skipping_column_blocks_equal_the_naive_sums_at_every_level_and_width() {
+    // `CertifiedColumns::add_row_skipping_nan_f32`: exact data (multiples of 2^-8), so the
+    // certified plain sums are the exact column sums of the values that are not NaN, and the
+    // counts are theirs.
+    use mean::kernels::CertifiedColumns;
+    let rows: Vec<Vec<f32>> =
+        (0..6).map(|k| with_nans(&exactly_summable(70, 40 + k), k).iter().map(|&x| x as f32).collect()).collect();
+    for level in levels() {
+        for width in 0..70 {
+            let (mut hi, mut counted) = (vec![0.0; width], vec![0.0; width]);
+            let Some(tile) = CertifiedColumns::begin(level, &mut hi) else { continue };
+            for row in &rows {
+                tile.add_row_skipping_nan_f32(&mut hi, &mut counted, &row[..width]);
+            }
+            assert!(tile.exact(&hi), "{level:?} width {width}: exact data must certify");
+            for j in 0..width {
+                let kept: Vec<f64> = rows.iter().map(|r| f64::from(r[j])).filter(|x| !x.is_nan()).collect();
+                assert_eq!(hi[j], kept.iter().sum::<f64>(), "{level:?} width {width} column {j}");
+                assert_eq!(counted[j], kept.len() as f64, "{level:?} width {width} column {j}");
+            }
         }
     }
 }

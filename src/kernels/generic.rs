@@ -280,90 +280,83 @@ where
     (total, count)
 }
 
-/// The exact sum of a short run of values if plain f64 adds get it exactly, certified by the
-/// inexact flag (see `mxcsr`): four vectors of lanes, the tail and the lanes' fold all added
-/// plainly between clearing the flag and reading it. `None` if any add rounded. For values of
-/// few significant bits (float32, float16 decoded to f64), whose sums rarely round, this costs
-/// one add per value where [`run_sum`] costs a TwoSum. The caller must know the flag is kept
-/// (`certificate::trusted`).
+/// The sum of a short run of values in plain f64 (four vectors of lanes, the tail, the lanes'
+/// fold), and how many were added: with `SKIP_NAN`, each NaN adds +0.0 instead and is not
+/// counted (the count, integer adds in f64, is exact). For sums certified by the inexact flag
+/// around it ([`certified_run`], `kernels::CertifiedColumns`): only the adds of the sum can
+/// round.
 ///
 /// # Safety
 /// The CPU must have V's instruction set.
 #[inline(always)]
-pub(crate) unsafe fn certified_run<V: F64Lanes, T: Input>(xs: &[T]) -> Option<f64>
+pub(crate) unsafe fn plain_run<V: F64Lanes, T: Input, const SKIP_NAN: bool>(xs: &[T]) -> (f64, u64)
 where
     f64: From<T>,
 {
     const VECTORS: usize = 4;
-    // The sums start from, and end in, memory the flag's asm blocks see (see `mxcsr`).
-    let mut window = [0.0f64; 8 * VECTORS + 1];
-    mxcsr::clear_inexact(&mut window);
     // SAFETY (whole body): the caller guarantees V's instruction set; every load gets a slice
     // of at least V::LANES elements (a chunk holds VECTORS * LANES).
     unsafe {
-        let mut acc: [V; VECTORS] = load_all(&window);
-        let mut chunks = xs.chunks_exact(VECTORS * V::LANES);
-        for chunk in &mut chunks {
-            for k in 0..VECTORS {
-                acc[k] = acc[k].add(T::load::<V>(&chunk[k * V::LANES..]));
-            }
-        }
-        let mut tail = window[8 * VECTORS];
-        for &x in chunks.remainder() {
-            tail += f64::from(x);
-        }
-        let folded = acc[0].add(acc[1]).add(acc[2].add(acc[3]));
-        let lanes = folded.lanes();
-        window[8 * VECTORS] = lanes[..V::LANES].iter().fold(tail, |total, &lane| total + lane);
-        (!mxcsr::rounded_since_clear(&window)).then_some(window[8 * VECTORS])
-    }
-}
-
-/// [`certified_run`] leaving NaNs out (each adds +0.0) and counting the values that are not
-/// NaN (an exact count: integer adds in f64 never round below 2^53, so the flag speaks only
-/// of the sum). `None` if an add of the sum rounded.
-///
-/// # Safety
-/// The CPU must have V's instruction set.
-#[inline(always)]
-pub(crate) unsafe fn certified_run_skipping_nan<V: F64Lanes, T: Input>(xs: &[T]) -> Option<(f64, u64)>
-where
-    f64: From<T>,
-{
-    const VECTORS: usize = 4;
-    let mut window = [0.0f64; 8 * VECTORS + 1];
-    mxcsr::clear_inexact(&mut window);
-    // SAFETY (whole body): as in `certified_run`.
-    unsafe {
         let one = opaque_one::<V>();
-        let mut acc: [V; VECTORS] = load_all(&window);
+        let mut acc = [V::zero(); VECTORS];
         let mut counted = [V::zero(); VECTORS];
         let prefetch = host::software_prefetch();
         let mut chunks = xs.chunks_exact(VECTORS * V::LANES);
         for chunk in &mut chunks {
             prefetch_ahead(chunk, prefetch);
             for k in 0..VECTORS {
-                let (x, count) = T::load::<V>(&chunk[k * V::LANES..]).without_nan(one);
-                acc[k] = acc[k].add(x);
-                counted[k] = counted[k].add(count);
+                let x = T::load::<V>(&chunk[k * V::LANES..]);
+                if SKIP_NAN {
+                    let (x, count) = x.without_nan(one);
+                    acc[k] = acc[k].add(x);
+                    counted[k] = counted[k].add(count);
+                } else {
+                    acc[k] = acc[k].add(x);
+                }
             }
         }
-        let mut tail = window[8 * VECTORS];
-        let mut tail_count = 0u64;
+        let (mut tail, mut tail_count) = (0.0, 0u64);
         for &x in chunks.remainder() {
             let x = f64::from(x);
-            if !x.is_nan() {
+            if !(SKIP_NAN && x.is_nan()) {
                 tail += x;
                 tail_count += 1;
             }
         }
-        let folded = acc[0].add(acc[1]).add(acc[2].add(acc[3]));
-        let lanes = folded.lanes();
-        window[8 * VECTORS] = lanes[..V::LANES].iter().fold(tail, |total, &lane| total + lane);
-        let counts = counted[0].add(counted[1]).add(counted[2].add(counted[3])).lanes();
-        let count = counts[..V::LANES].iter().sum::<f64>() as u64 + tail_count;
-        (!mxcsr::rounded_since_clear(&window)).then_some((window[8 * VECTORS], count))
+        let folded = acc[0].add(acc[1]).add(acc[2].add(acc[3])).lanes();
+        let sum = folded[..V::LANES].iter().fold(tail, |total, &lane| total + lane);
+        let count = if SKIP_NAN {
+            let counts = counted[0].add(counted[1]).add(counted[2].add(counted[3])).lanes();
+            counts[..V::LANES].iter().sum::<f64>() as u64 + tail_count
+        } else {
+            xs.len() as u64
+        };
+        (sum, count)
     }
+}
+
+/// The exact sum of a short run of values if plain f64 adds get it exactly ([`plain_run`]
+/// between clearing the inexact flag and reading it, see `mxcsr`), and how many were added
+/// (with `SKIP_NAN`: those that are not NaN, each NaN adding +0.0). `None` if any add rounded.
+/// For values of few significant bits (float32, float16 decoded to f64), whose sums rarely
+/// round, this costs one add per value where [`run_sum`] costs a TwoSum. The caller must know
+/// the flag is kept (`certificate::trusted`).
+///
+/// # Safety
+/// The CPU must have V's instruction set.
+#[inline(always)]
+pub(crate) unsafe fn certified_run<V: F64Lanes, T: Input, const SKIP_NAN: bool>(xs: &[T]) -> Option<(f64, u64)>
+where
+    f64: From<T>,
+{
+    // The sum ends in memory the flag's asm blocks see (see `mxcsr`); the values are loaded
+    // after the clear (the asm may write any memory).
+    let mut window = [0.0f64; 1];
+    mxcsr::clear_inexact(&mut window);
+    // SAFETY: the caller guarantees V's instruction set.
+    let (sum, count) = unsafe { plain_run::<V, T, SKIP_NAN>(xs) };
+    window[0] = sum;
+    (!mxcsr::rounded_since_clear(&window)).then_some((window[0], count))
 }
 
 /// `hi[j] += row[j]` in plain f64, for column sums certified by the inexact flag around a
@@ -385,6 +378,38 @@ where
     }
     for j in whole..n {
         hi[j] += f64::from(row[j]);
+    }
+}
+
+/// [`add_row_plain`] leaving NaNs out: a NaN adds +0.0, and `counted[j]` grows by one for each
+/// `row[j]` that is not NaN.
+///
+/// # Safety
+/// The CPU must have V's instruction set.
+#[inline(always)]
+pub(crate) unsafe fn add_row_plain_skipping_nan<V: F64Lanes, T: Input>(hi: &mut [f64], counted: &mut [f64], row: &[T])
+where
+    f64: From<T>,
+{
+    let n = row.len();
+    let (hi, counted) = (&mut hi[..n], &mut counted[..n]);
+    // SAFETY: the caller runs on a CPU with V's instruction set.
+    let one = unsafe { opaque_one::<V>() };
+    let whole = n / V::LANES * V::LANES;
+    for j in (0..whole).step_by(V::LANES) {
+        // SAFETY: V's instruction set (the caller); j + LANES <= n for every slice.
+        unsafe {
+            let (x, count) = T::load::<V>(&row[j..]).without_nan(one);
+            V::load(&hi[j..]).add(x).store(&mut hi[j..]);
+            V::load(&counted[j..]).add(count).store(&mut counted[j..]);
+        }
+    }
+    for j in whole..n {
+        let x = f64::from(row[j]);
+        if !x.is_nan() {
+            hi[j] += x;
+            counted[j] += 1.0;
+        }
     }
 }
 

@@ -566,6 +566,43 @@ impl CertifiedColumns {
         let _ = (hi, row);
     }
 
+    /// `hi[j] += row[j]` for every j, plainly, a NaN adding +0.0; `counted[j]` grows by one for
+    /// each `row[j]` that is not NaN (integer adds in f64: exact, never raising the flag).
+    pub fn add_row_skipping_nan_f32(&self, hi: &mut [f64], counted: &mut [f64], row: &[f32]) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `begin` checked that this level is available on this CPU.
+        unsafe {
+            match self.level {
+                Level::Avx512 => x86_64::add_row_plain_skipping_nan_f32_avx512(hi, counted, row),
+                Level::Avx2 => x86_64::add_row_plain_skipping_nan_f32_avx2(hi, counted, row),
+                _ => x86_64::add_row_plain_skipping_nan_f32_sse2(hi, counted, row),
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = (hi, counted, row);
+    }
+
+    /// The plain f64 sum of `row` (a short run of a reduction along rows, whose sum is kept in
+    /// the certified `hi`), and with `skip_nan` only of the values that are not NaN, with
+    /// their count (see `generic::plain_run`).
+    #[allow(clippy::needless_return)] // (the return is needed where the cfg below keeps code)
+    pub fn row_sum_f32(&self, row: &[f32], skip_nan: bool) -> (f64, u64) {
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: `begin` checked that this level is available on this CPU.
+        unsafe {
+            return match (self.level, skip_nan) {
+                (Level::Avx512, false) => (x86_64::plain_run_f32_avx512(row), row.len() as u64),
+                (Level::Avx2, false) => (x86_64::plain_run_f32_avx2(row), row.len() as u64),
+                (_, false) => (x86_64::plain_run_f32_sse2(row), row.len() as u64),
+                (Level::Avx512, true) => x86_64::plain_run_skipping_nan_f32_avx512(row),
+                (Level::Avx2, true) => x86_64::plain_run_skipping_nan_f32_avx2(row),
+                (_, true) => x86_64::plain_run_skipping_nan_f32_sse2(row),
+            };
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        (f64::NAN, 0)
+    }
+
     /// Whether no add rounded since `begin`: then `hi` holds the exact column sums.
     pub fn exact(self, hi: &[f64]) -> bool {
         !mxcsr::rounded_since_clear(hi)

@@ -245,6 +245,37 @@ pub trait Decode: Copy + Send + Sync + 'static {
         None
     }
 
+    /// [`Decode::add_row_plain`] leaving NaNs out (each adds +0.0), `counted[j]` counting the
+    /// values that are not (exact integer adds in f64: they never raise the flag).
+    fn add_row_plain_skipping_nan(
+        _tile: &kernels::CertifiedColumns,
+        hi: &mut [f64],
+        counted: &mut [f64],
+        raws: &[Self::Raw],
+    ) {
+        for ((sum, count), &raw) in hi.iter_mut().zip(counted.iter_mut()).zip(raws) {
+            let x = Self::to_f64(raw);
+            let (x, one) = if x.is_nan() { (0.0, 0.0) } else { (x, 1.0) };
+            *sum += x;
+            *count += one;
+        }
+    }
+
+    /// The plain f64 sum of contiguous native `raws` within a certified block of rows
+    /// (`kernels::CertifiedColumns`), with `skip_nan` only of the values that are not NaN, and
+    /// how many were added: the tile's vector kernel where the crate has one, else this loop.
+    fn row_sum_plain(_tile: &kernels::CertifiedColumns, raws: &[Self::Raw], skip_nan: bool) -> (f64, u64) {
+        let (mut sum, mut count) = (0.0, 0);
+        for &raw in raws {
+            let x = Self::to_f64(raw);
+            if !(skip_nan && x.is_nan()) {
+                sum += x;
+                count += 1;
+            }
+        }
+        (sum, count)
+    }
+
     /// [`Decode::add_row`] leaving NaNs out, `counted[j]` counting the values that are not.
     fn add_row_skipping_nan(
         _level: Level,
@@ -378,6 +409,12 @@ impl Decode for Float32 {
     }
     fn add_row_plain(tile: &kernels::CertifiedColumns, hi: &mut [f64], raws: &[u32]) {
         tile.add_row_f32(hi, as_f32s(raws));
+    }
+    fn row_sum_plain(tile: &kernels::CertifiedColumns, raws: &[u32], skip_nan: bool) -> (f64, u64) {
+        tile.row_sum_f32(as_f32s(raws), skip_nan)
+    }
+    fn add_row_plain_skipping_nan(tile: &kernels::CertifiedColumns, hi: &mut [f64], counted: &mut [f64], raws: &[u32]) {
+        tile.add_row_skipping_nan_f32(hi, counted, as_f32s(raws));
     }
     fn run_sum_skipping_nan(level: Level, raws: &[u32]) -> Option<(Partial, u64)> {
         let xs = as_f32s(raws);

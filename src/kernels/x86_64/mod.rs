@@ -82,7 +82,7 @@ macro_rules! column_entry_points {
         #[target_feature(enable = $feature)]
         pub(super) unsafe fn $cert_f32(xs: &[f32]) -> Option<f64> {
             // SAFETY: the caller checked the feature; the target_feature makes it usable here.
-            unsafe { generic::certified_run::<$vector, f32>(xs) }
+            unsafe { generic::certified_run::<$vector, f32, false>(xs).map(|(sum, _)| sum) }
         }
 
         /// # Safety
@@ -90,7 +90,7 @@ macro_rules! column_entry_points {
         #[target_feature(enable = $feature)]
         pub(super) unsafe fn $cert_f64(xs: &[f64]) -> Option<f64> {
             // SAFETY: the caller checked the feature; the target_feature makes it usable here.
-            unsafe { generic::certified_run::<$vector, f64>(xs) }
+            unsafe { generic::certified_run::<$vector, f64, false>(xs).map(|(sum, _)| sum) }
         }
 
         /// # Safety
@@ -151,13 +151,21 @@ column_entry_points!(
 );
 
 macro_rules! nan_entry_points {
-    ($feature:literal, $vector:ty, $run_f32:ident, $run_f64:ident, $row_f32:ident, $row_f64:ident, $cert_f32:ident) => {
+    ($feature:literal, $vector:ty, $run_f32:ident, $run_f64:ident, $row_f32:ident, $row_f64:ident, $cert_f32:ident, $plain_row_f32:ident) => {
+        /// # Safety
+        #[doc = concat!("The CPU must support `", $feature, "`.")]
+        #[target_feature(enable = $feature)]
+        pub(super) unsafe fn $plain_row_f32(hi: &mut [f64], counted: &mut [f64], row: &[f32]) {
+            // SAFETY: the caller checked the feature; the target_feature makes it usable here.
+            unsafe { generic::add_row_plain_skipping_nan::<$vector, f32>(hi, counted, row) }
+        }
+
         /// # Safety
         #[doc = concat!("The CPU must support `", $feature, "`.")]
         #[target_feature(enable = $feature)]
         pub(super) unsafe fn $cert_f32(xs: &[f32]) -> Option<(f64, u64)> {
             // SAFETY: the caller checked the feature; the target_feature makes it usable here.
-            unsafe { generic::certified_run_skipping_nan::<$vector, f32>(xs) }
+            unsafe { generic::certified_run::<$vector, f32, true>(xs) }
         }
 
         /// # Safety
@@ -213,7 +221,8 @@ nan_entry_points!(
     run_sum_skipping_nan_f64_sse2,
     add_row_skipping_nan_f32_sse2,
     add_row_skipping_nan_f64_sse2,
-    certified_run_skipping_nan_f32_sse2
+    certified_run_skipping_nan_f32_sse2,
+    add_row_plain_skipping_nan_f32_sse2
 );
 nan_entry_points!(
     "avx2,fma",
@@ -222,7 +231,8 @@ nan_entry_points!(
     run_sum_skipping_nan_f64_avx2,
     add_row_skipping_nan_f32_avx2,
     add_row_skipping_nan_f64_avx2,
-    certified_run_skipping_nan_f32_avx2
+    certified_run_skipping_nan_f32_avx2,
+    add_row_plain_skipping_nan_f32_avx2
 );
 nan_entry_points!(
     "avx512f,avx512dq",
@@ -231,5 +241,30 @@ nan_entry_points!(
     run_sum_skipping_nan_f64_avx512,
     add_row_skipping_nan_f32_avx512,
     add_row_skipping_nan_f64_avx512,
-    certified_run_skipping_nan_f32_avx512
+    certified_run_skipping_nan_f32_avx512,
+    add_row_plain_skipping_nan_f32_avx512
 );
+
+macro_rules! row_block_entry_points {
+    ($feature:literal, $vector:ty, $plain_f32:ident, $plain_nan_f32:ident) => {
+        /// # Safety
+        #[doc = concat!("The CPU must support `", $feature, "`.")]
+        #[target_feature(enable = $feature)]
+        pub(super) unsafe fn $plain_f32(xs: &[f32]) -> f64 {
+            // SAFETY: the caller checked the feature; the target_feature makes it usable here.
+            unsafe { generic::plain_run::<$vector, f32, false>(xs).0 }
+        }
+
+        /// # Safety
+        #[doc = concat!("The CPU must support `", $feature, "`.")]
+        #[target_feature(enable = $feature)]
+        pub(super) unsafe fn $plain_nan_f32(xs: &[f32]) -> (f64, u64) {
+            // SAFETY: the caller checked the feature; the target_feature makes it usable here.
+            unsafe { generic::plain_run::<$vector, f32, true>(xs) }
+        }
+    };
+}
+
+row_block_entry_points!("sse2", sse2::Sse2, plain_run_f32_sse2, plain_run_skipping_nan_f32_sse2);
+row_block_entry_points!("avx2,fma", avx2::Avx2, plain_run_f32_avx2, plain_run_skipping_nan_f32_avx2);
+row_block_entry_points!("avx512f,avx512dq", avx512::Avx512, plain_run_f32_avx512, plain_run_skipping_nan_f32_avx512);
