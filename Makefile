@@ -50,7 +50,7 @@ test-rust:
 # The whole suite at the best SIMD level, then the accuracy-bearing files once per other level
 # this CPU has (NPMEAN_SIMD forces it; scalar is the portable fallback).
 PER_LEVEL_TESTS := tests/python/test_accuracy.py tests/python/test_properties.py tests/python/test_simd_threads.py \
-                   tests/python/test_correct_rounding.py tests/python/test_engine.py
+                   tests/python/test_correct_rounding.py tests/python/test_engine.py tests/python/test_nan_and_sum.py
 
 test-python: build venv
 	$(VPY) -m pytest -q tests/python

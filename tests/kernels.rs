@@ -638,7 +638,12 @@ fn nan_skipping_runs_count_and_bound_like_the_naive_sum_at_every_level_length_an
         KINDS.iter().enumerate().map(|(k, kind)| with_nans(&data_f64(kind, 300, 5), k as u64)).collect();
     cases.push(data_f64("normal", 300, 7));
     cases.push(vec![f64::NAN; 300]);
+    // Values of 24 bits in one range, a tenth NaN: sums that plain f64 adds get exactly.
+    let mut rng = Rng::new(77);
+    let few_bits: Vec<f64> = (0..300).map(|_| f64::from((rng.next_u64() >> 40) as f32 / 1024.0 - 8000.0)).collect();
+    cases.push(with_nans(&few_bits, 3));
     for level in levels() {
+        let mut certified = 0;
         for values in &cases {
             for start in 0..8 {
                 for len in 0..(values.len() - start).min(140) {
@@ -665,9 +670,15 @@ fn nan_skipping_runs_count_and_bound_like_the_naive_sum_at_every_level_length_an
                             exact.sum_f64().to_bits(),
                             "{level:?} certified start {start} len {len}"
                         );
+                        certified += 1;
                     }
                 }
             }
+        }
+        // Where the flag is trusted, the few-bit sums are certified (the count's own
+        // conversion must not raise the flag).
+        if mean::kernels::certificate::trusted(level) && level != Level::Scalar {
+            assert!(certified > 1000, "{level:?}: only {certified} certified");
         }
     }
 }
@@ -731,6 +742,46 @@ fn certified_nan_skipping_column_blocks_equal_the_naive_sums_at_every_level_and_
                 let kept: Vec<f64> = rows.iter().map(|r| f64::from(r[j])).filter(|x| !x.is_nan()).collect();
                 assert_eq!(hi[j], kept.iter().sum::<f64>(), "{level:?} width {width} column {j}");
                 assert_eq!(counted[j], kept.len() as f64, "{level:?} width {width} column {j}");
+            }
+        }
+    }
+}
+
+#[test]
+fn certified_row_sums_are_exact_and_counted_at_every_level_and_length() {
+    // `CertifiedColumns::row_sum_f32`, used as the engine's batches of short rows use it: many
+    // rows' plain sums (and counts) stored between one `begin` and one `exact`. Few-bit data
+    // must certify at every trusted level: nothing but the sums' adds may raise the flag (an
+    // f64 -> u64 conversion of a count emulated below AVX-512 did, and failed every batch).
+    use mean::kernels::CertifiedColumns;
+    let mut rng = Rng::new(78);
+    let values: Vec<f32> = (0..400).map(|_| (rng.next_u64() >> 40) as f32 / 1024.0 - 8000.0).collect();
+    let values: Vec<f32> =
+        with_nans(&values.iter().map(|&x| f64::from(x)).collect::<Vec<_>>(), 5).iter().map(|&x| x as f32).collect();
+    for level in levels() {
+        for skip_nan in [false, true] {
+            for len in [1usize, 7, 31, 32, 33, 100, 255] {
+                let rows: Vec<&[f32]> = (0..32).map(|k| &values[k * 3..k * 3 + len]).collect();
+                let mut sums = [0.0f64; 32];
+                let mut counts = [0u64; 32];
+                let Some(tile) = CertifiedColumns::begin(level, &mut sums) else { continue };
+                for (k, row) in rows.iter().enumerate() {
+                    (sums[k], counts[k]) = tile.row_sum_f32(row, skip_nan);
+                }
+                let exact = tile.exact(&sums);
+                for (k, row) in rows.iter().enumerate() {
+                    let kept: Vec<f64> =
+                        row.iter().map(|&x| f64::from(x)).filter(|x| !(skip_nan && x.is_nan())).collect();
+                    assert_eq!(counts[k], kept.len() as u64, "{level:?} skip {skip_nan} len {len}");
+                    if exact && !kept.iter().any(|x| x.is_nan()) {
+                        let mut sum = mean::exact::ExactSum::new();
+                        kept.iter().for_each(|&x| sum.add(x));
+                        assert_eq!(sums[k], sum.sum_f64(), "{level:?} skip {skip_nan} len {len} row {k}");
+                    }
+                }
+                if mean::kernels::certificate::trusted(level) {
+                    assert!(exact, "{level:?} skip {skip_nan} len {len}: few-bit rows must certify");
+                }
             }
         }
     }

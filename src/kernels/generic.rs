@@ -269,7 +269,7 @@ where
         }
     }
     total.error += bounds * crate::kernels::UNIT_ROUNDOFF;
-    let mut count = count as u64;
+    let mut count = count as i64 as u64;
     for &x in chunks.remainder() {
         let x = f64::from(x);
         if !x.is_nan() {
@@ -327,7 +327,10 @@ where
         let sum = folded[..V::LANES].iter().fold(tail, |total, &lane| total + lane);
         let count = if SKIP_NAN {
             let counts = counted[0].add(counted[1]).add(counted[2].add(counted[3])).lanes();
-            counts[..V::LANES].iter().sum::<f64>() as u64 + tail_count
+            // Through i64: f64 -> u64 has no instruction below AVX-512, and its emulation
+            // subtracts 2^63, which rounds and would fail the certificate around this sum
+            // (f64 -> i64 of an integer value is exact).
+            counts[..V::LANES].iter().sum::<f64>() as i64 as u64 + tail_count
         } else {
             xs.len() as u64
         };
