@@ -134,11 +134,20 @@ def measure(fns: dict, a: np.ndarray, rounds: int) -> dict[str, float]:
     return {name: statistics.median(times) for name, times in samples.items()}
 
 
+# The sections after the speed table (always run: the floors need it).
+SECTIONS = ("breadth", "exact", "peers", "nan")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=str(ROOT / "bench-results"))
     parser.add_argument("--rounds", type=int, default=int(os.environ.get("NPMEAN_BENCH_ROUNDS", 11)))
+    parser.add_argument("--sections", default=os.environ.get("NPMEAN_BENCH_SECTIONS", ",".join(SECTIONS)),
+                        help=f"comma-separated, of {', '.join(SECTIONS)} (default: all)")
     args = parser.parse_args()
+    sections = set(filter(None, args.sections.split(",")))
+    if not sections <= set(SECTIONS):
+        parser.error(f"unknown sections: {', '.join(sorted(sections - set(SECTIONS)))}")
     env_sizes = os.environ.get("NPMEAN_BENCH_SIZES")
     sizes = [int(float(s)) for s in env_sizes.split(",")] if env_sizes else DEFAULT_SIZES
     out = Path(args.out)
@@ -185,10 +194,9 @@ def main() -> None:
     lines += ["", "Fastest plain pass per row (the read limit): " + "; ".join(
         f"{d} {n:,}: {' / '.join(w.values())}" for (d, n), w in winners_by_row.items() if n >= 100_000)]
     lines += ["", *floors(table, os.cpu_count() or 1)]
-    lines += ["", *breadth(args.rounds)]
-    lines += ["", *exact_path(args.rounds)]
-    lines += ["", *exact_peers(args.rounds)]
-    lines += ["", *nan_and_sums(args.rounds)]
+    for name, section in (("breadth", breadth), ("exact", exact_path), ("peers", exact_peers), ("nan", nan_and_sums)):
+        if name in sections:
+            lines += ["", *section(args.rounds)]
     (out / "results.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     plot(curves, out / "gbps.png")

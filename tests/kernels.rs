@@ -786,3 +786,56 @@ fn certified_row_sums_are_exact_and_counted_at_every_level_and_length() {
         }
     }
 }
+
+#[test]
+fn byte_sums_equal_the_naive_sum_at_every_length_and_alignment() {
+    // `sum_bytes` (SSE2's psadbw on x86_64) against the plain loop, each way of reading a byte:
+    // every length around the 64-byte chunks and every start within 16 bytes.
+    use mean::kernels::{Bytes, sum_bytes};
+    let mut rng = Rng::new(81);
+    let bytes: Vec<u8> = (0..400).map(|_| rng.next_u64() as u8).collect();
+    let extremes: Vec<u8> = (0..400).map(|i| [0u8, 1, 127, 128, 255][i % 5]).collect();
+    for data in [&bytes, &extremes] {
+        for start in 0..16 {
+            for len in 0..(data.len() - start).min(300) {
+                let run = &data[start..start + len];
+                let naive = |f: fn(u8) -> u64| run.iter().map(|&b| f(b)).sum::<u64>();
+                assert_eq!(sum_bytes(run, Bytes::Unsigned), naive(u64::from), "start {start} len {len}");
+                assert_eq!(sum_bytes(run, Bytes::SignFlipped), naive(|b| u64::from(b ^ 0x80)), "start {start} len {len}");
+                assert_eq!(sum_bytes(run, Bytes::Nonzero), naive(|b| u64::from(b != 0)), "start {start} len {len}");
+            }
+        }
+    }
+}
+
+#[test]
+fn word_sums_equal_the_naive_sum_at_every_length_and_alignment() {
+    // `sum_words` (SSE2's pmaddwd on x86_64) against the plain loop, signed and unsigned, every
+    // length around the 32-word chunks and every start within 8 words, and a run long enough
+    // to move the 32-bit lanes into the total (2^14 chunks) several times.
+    use mean::kernels::sum_words;
+    let mut rng = Rng::new(82);
+    let words: Vec<u16> = (0..400).map(|_| rng.next_u64() as u16).collect();
+    let extremes: Vec<u16> = (0..400).map(|i| [0u16, 1, 0x7fff, 0x8000, 0xffff][i % 5]).collect();
+    let naive = |run: &[u16], signed: bool| -> i128 {
+        run.iter().map(|&w| if signed { i128::from(w as i16) } else { i128::from(w) }).sum()
+    };
+    for data in [&words, &extremes] {
+        for start in 0..8 {
+            for len in 0..(data.len() - start).min(300) {
+                let run = &data[start..start + len];
+                for signed in [false, true] {
+                    assert_eq!(sum_words(run, signed), naive(run, signed), "start {start} len {len} signed {signed}");
+                }
+            }
+        }
+    }
+    let long: Vec<u16> = (0..(3 << 19) + 5).map(|i| [0x7fffu16, 0x8000, 0xffff][i % 3]).collect();
+    for signed in [false, true] {
+        assert_eq!(sum_words(&long, signed), naive(&long, signed));
+    }
+    let max: Vec<u16> = vec![0xffff; (1 << 20) + 3];
+    assert_eq!(sum_words(&max, false), naive(&max, false));
+    let min: Vec<u16> = vec![0x8000; (1 << 20) + 3];
+    assert_eq!(sum_words(&min, true), naive(&min, true));
+}

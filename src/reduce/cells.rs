@@ -311,7 +311,21 @@ fn cell<D: Decode, O: ByteOrder>(
 ) {
     if D::INTEGER {
         let mut sum = IntSum::<D, O>::default();
-        for_each_row(input, reduced, (start, mask_start), &mut sum);
+        let (outer, row) = rows(reduced);
+        for_each_start(outer, (start, mask_start, 0), |i, m, _| {
+            // (One-byte values read the same in either byte order.)
+            let native = O::NATIVE || size_of::<D::Raw>() == 1;
+            if native
+                && input.mask.is_none()
+                && row.input == 1
+                && let Some(total) = D::contiguous_integer_sum(&input.data[i as usize..i as usize + row.len])
+            {
+                sum.total += total;
+                sum.count += row.len as u64;
+                return;
+            }
+            visit_row(input, row, i, m, &mut sum);
+        });
         sum.flush();
         finish_integer(out, out_at, sum.total, sum.count, task);
         return;
@@ -341,12 +355,6 @@ fn cell<D: Decode, O: ByteOrder>(
     let exact = || exact_cell::<D, O>(input, reduced, start, mask_start, task.skip_nan);
     let value = finish_float(fast.partial, fast.count - fast.nans, out.format, task, exact);
     out.write(out_at, value);
-}
-
-/// `visit` over the counted values of each row of a cell.
-fn for_each_row<D: Decode, V: Visit<D::Raw>>(input: &Input<D>, reduced: &Loops, start: (isize, isize), visit: &mut V) {
-    let (outer, row) = rows(reduced);
-    for_each_start(outer, (start.0, start.1, 0), |i, m, _| visit_row(input, row, i, m, visit));
 }
 
 /// `visit` over the counted values of one row.

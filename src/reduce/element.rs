@@ -287,10 +287,18 @@ pub trait Decode: Copy + Send + Sync + 'static {
     ) -> bool {
         false
     }
+
+    /// The exact sum of contiguous native `raws`, by a kernel where the crate has one.
+    fn contiguous_integer_sum(_raws: &[Self::Raw]) -> Option<i128> {
+        None
+    }
 }
 
 macro_rules! small_integer {
     ($name:ident, $raw:ty, $value:ty) => {
+        small_integer!($name, $raw, $value, |_raws: &[$raw]| None);
+    };
+    ($name:ident, $raw:ty, $value:ty, $sum:expr) => {
         #[derive(Clone, Copy)]
         pub struct $name;
         impl Decode for $name {
@@ -304,13 +312,21 @@ macro_rules! small_integer {
             fn pieces(raw: $raw) -> (i64, i64) {
                 (0, i64::from(raw as $value))
             }
+            fn contiguous_integer_sum(raws: &[$raw]) -> Option<i128> {
+                $sum(raws)
+            }
         }
     };
 }
-small_integer!(Int8, u8, i8);
-small_integer!(UInt8, u8, u8);
-small_integer!(Int16, u16, i16);
-small_integer!(UInt16, u16, u16);
+// Bytes are summed 16 at a time (SSE2's sum of absolute differences against zero); int8 as
+// its bytes with the sign bit flipped (x + 128), less 128 per value.
+small_integer!(Int8, u8, i8, |raws: &[u8]| Some(
+    i128::from(kernels::sum_bytes(raws, kernels::Bytes::SignFlipped)) - 128 * raws.len() as i128
+));
+small_integer!(UInt8, u8, u8, |raws: &[u8]| Some(i128::from(kernels::sum_bytes(raws, kernels::Bytes::Unsigned))));
+// 16-bit words eight at a time (SSE2's multiply-add of pairs).
+small_integer!(Int16, u16, i16, |raws: &[u16]| Some(kernels::sum_words(raws, true)));
+small_integer!(UInt16, u16, u16, |raws: &[u16]| Some(kernels::sum_words(raws, false)));
 small_integer!(Int32, u32, i32);
 small_integer!(UInt32, u32, u32);
 
@@ -327,6 +343,9 @@ impl Decode for Bool {
     #[inline(always)]
     fn pieces(raw: u8) -> (i64, i64) {
         (0, i64::from(raw != 0))
+    }
+    fn contiguous_integer_sum(raws: &[u8]) -> Option<i128> {
+        Some(i128::from(kernels::sum_bytes(raws, kernels::Bytes::Nonzero)))
     }
 }
 
