@@ -801,7 +801,11 @@ fn byte_sums_equal_the_naive_sum_at_every_length_and_alignment() {
                 let run = &data[start..start + len];
                 let naive = |f: fn(u8) -> u64| run.iter().map(|&b| f(b)).sum::<u64>();
                 assert_eq!(sum_bytes(run, Bytes::Unsigned), naive(u64::from), "start {start} len {len}");
-                assert_eq!(sum_bytes(run, Bytes::SignFlipped), naive(|b| u64::from(b ^ 0x80)), "start {start} len {len}");
+                assert_eq!(
+                    sum_bytes(run, Bytes::SignFlipped),
+                    naive(|b| u64::from(b ^ 0x80)),
+                    "start {start} len {len}"
+                );
                 assert_eq!(sum_bytes(run, Bytes::Nonzero), naive(|b| u64::from(b != 0)), "start {start} len {len}");
             }
         }
@@ -838,4 +842,65 @@ fn word_sums_equal_the_naive_sum_at_every_length_and_alignment() {
     assert_eq!(sum_words(&max, false), naive(&max, false));
     let min: Vec<u16> = vec![0x8000; (1 << 20) + 3];
     assert_eq!(sum_words(&min, true), naive(&min, true));
+}
+
+#[test]
+fn dword_sums_equal_the_naive_sum_at_every_length_and_alignment() {
+    // `sum_dwords` (SSE2, halves summed apart) against the plain loop, signed and unsigned,
+    // every length around the 16-value chunks, every start within 4 values, and runs long
+    // enough to move the lanes into the total (2^14 chunks) several times, at the extremes.
+    use mean::kernels::sum_dwords;
+    let mut rng = Rng::new(83);
+    let dwords: Vec<u32> = (0..300).map(|_| rng.next_u64() as u32).collect();
+    let extremes: Vec<u32> =
+        (0..300).map(|i| [0u32, 1, 0x7fff_ffff, 0x8000_0000, 0xffff_ffff, 0xffff][i % 6]).collect();
+    let naive = |run: &[u32], signed: bool| -> i128 {
+        run.iter().map(|&w| if signed { i128::from(w as i32) } else { i128::from(w) }).sum()
+    };
+    for data in [&dwords, &extremes] {
+        for start in 0..4 {
+            for len in 0..(data.len() - start).min(200) {
+                let run = &data[start..start + len];
+                for signed in [false, true] {
+                    assert_eq!(sum_dwords(run, signed), naive(run, signed), "start {start} len {len} signed {signed}");
+                }
+            }
+        }
+    }
+    for value in [0xffff_ffffu32, 0x8000_0000, 0x7fff_ffff] {
+        let long = vec![value; (3 << 18) + 7];
+        for signed in [false, true] {
+            assert_eq!(sum_dwords(&long, signed), naive(&long, signed), "{value:#x} signed {signed}");
+        }
+    }
+}
+
+#[test]
+fn qword_sums_equal_the_naive_sum_at_every_length_and_alignment() {
+    // `sum_qwords` (SSE2, halves summed apart, negative values counted) against the plain
+    // loop, signed and unsigned, every length around the 8-value chunks, every start within 2.
+    use mean::kernels::sum_qwords;
+    let mut rng = Rng::new(84);
+    let qwords: Vec<u64> = (0..200).map(|_| rng.next_u64()).collect();
+    let extremes: Vec<u64> =
+        (0..200).map(|i| [0u64, 1, i64::MAX as u64, 1 << 63, u64::MAX, 0xffff_ffff][i % 6]).collect();
+    let naive = |run: &[u64], signed: bool| -> i128 {
+        run.iter().map(|&q| if signed { i128::from(q as i64) } else { i128::from(q) }).sum()
+    };
+    for data in [&qwords, &extremes] {
+        for start in 0..2 {
+            for len in 0..(data.len() - start) {
+                let run = &data[start..start + len];
+                for signed in [false, true] {
+                    assert_eq!(sum_qwords(run, signed), naive(run, signed), "start {start} len {len} signed {signed}");
+                }
+            }
+        }
+    }
+    for value in [u64::MAX, 1 << 63, i64::MAX as u64] {
+        let long = vec![value; 100_003];
+        for signed in [false, true] {
+            assert_eq!(sum_qwords(&long, signed), naive(&long, signed), "{value:#x} signed {signed}");
+        }
+    }
 }
