@@ -354,27 +354,24 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=0, *, where=
     element. Where an integer sum does not fit the result type, ``OverflowError`` (numpy wraps
     around silently). ``threads`` is accepted for :func:`mean`'s sake: sums run on one thread.
     """
-    arr = a if isinstance(a, np.ndarray) else np.asanyarray(a)
-    if initial is np._NoValue or (type(initial) is int and initial == 0):
-        initial = None
-    if dtype is None and out is None and keepdims is False and where is True and threads is None and initial is None:
-        result = _plain(arr, axis, _SUM)
-        if result is not None:
-            return result
-    return _general(arr, axis, dtype, out, keepdims, where, _thread_count(threads), _SUM, initial)
+    return _sum(_SUM, a, axis, dtype, out, keepdims, initial, where, threads)
 
 
 def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=0, *, where=True, threads=None):
     """:func:`sum` leaving NaNs out (as ``numpy.nansum``, which counts them as zero): a slice of
     NaNs only sums to ``initial``."""
+    return _sum(_NANSUM, a, axis, dtype, out, keepdims, initial, where, threads)
+
+
+def _sum(op, a, axis, dtype, out, keepdims, initial, where, threads):
     arr = a if isinstance(a, np.ndarray) else np.asanyarray(a)
     if initial is np._NoValue or (type(initial) is int and initial == 0):
         initial = None
     if dtype is None and out is None and keepdims is False and where is True and threads is None and initial is None:
-        result = _plain(arr, axis, _NANSUM)
+        result = _plain(arr, axis, op)
         if result is not None:
             return result
-    return _general(arr, axis, dtype, out, keepdims, where, _thread_count(threads), _NANSUM, initial)
+    return _general(arr, axis, dtype, out, keepdims, where, _thread_count(threads), op, initial)
 
 
 def _plain(arr, axis, op):

@@ -35,8 +35,10 @@ def exact_cell_mean(values: np.ndarray, result: np.dtype):
     return round_rational(num << exp, n, result) if exp >= 0 else round_rational(num, n << -exp, result)
 
 
-def oracle(a: np.ndarray, axes: tuple, keepdims: bool, where, result: np.dtype) -> np.ndarray:
-    """The mean over `axes` of `a`, cell by cell, from the exact oracle."""
+def oracle(a: np.ndarray, axes: tuple, keepdims: bool, where, result: np.dtype, cell=None) -> np.ndarray:
+    """The mean over `axes` of `a`, cell by cell, from the exact oracle (or `cell(values,
+    result)` of each cell's values, where given)."""
+    cell = cell or exact_cell_mean
     kept = [d for d in range(a.ndim) if d not in axes]
     moved = np.moveaxis(a, kept + list(axes), range(a.ndim))
     mask = None if where is None else np.moveaxis(np.broadcast_to(where, a.shape), kept + list(axes), range(a.ndim))
@@ -46,7 +48,7 @@ def oracle(a: np.ndarray, axes: tuple, keepdims: bool, where, result: np.dtype) 
         values = moved[index].ravel()
         if mask is not None:
             values = values[mask[index].ravel()]
-        out[index] = exact_cell_mean(values, result)
+        out[index] = cell(values, result)
     if keepdims:
         out = out.reshape([1 if d in axes else n for d, n in enumerate(a.shape)])
     return out

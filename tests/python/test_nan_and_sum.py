@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 import npmean
 from exact import exact_sum, round_rational
 from test_engine import ALL, exact_cell_mean, normalized_axes, same_bits, views
+from test_engine import oracle as engine_oracle
 
 OPERATIONS = {
     "nanmean": (npmean.nanmean, np.nanmean),
@@ -55,26 +56,14 @@ def without_nans(values: np.ndarray) -> np.ndarray:
 
 
 def oracle(name: str, a: np.ndarray, axes: tuple, keepdims: bool, where, result: np.dtype) -> np.ndarray:
-    kept = [d for d in range(a.ndim) if d not in axes]
-    moved = np.moveaxis(a, kept + list(axes), range(a.ndim))
-    mask = None if where is None else np.moveaxis(np.broadcast_to(where, a.shape), kept + list(axes), range(a.ndim))
-    kept_shape = moved.shape[: len(kept)]
-    out = np.empty(kept_shape, result)
-    for index in np.ndindex(*kept_shape):
-        values = moved[index].ravel()
-        if mask is not None:
-            values = values[mask[index].ravel()]
+    def cell(values, result):
         if name.startswith("nan"):
             values = without_nans(values)
         if name.endswith("sum"):
-            out[index] = exact_cell_sum(values, result)
-        elif values.size and np.isnan(values).any():
-            out[index] = result.type(np.nan)  # (a mean with a NaN: only for integer "nanmean" never)
-        else:
-            out[index] = exact_cell_mean(values, result)
-    if keepdims:
-        out = out.reshape([1 if d in axes else n for d, n in enumerate(a.shape)])
-    return out
+            return exact_cell_sum(values, result)
+        return exact_cell_mean(values, result)  # nanmean: values are finite, or none
+
+    return engine_oracle(a, axes, keepdims, where, result, cell)
 
 
 @st.composite
