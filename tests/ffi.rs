@@ -319,8 +319,9 @@ mod reduce {
             .0,
             -12
         );
-        // Integer outputs are for sums of integers only.
+        // Integer outputs are for sums of integers only, and bool is not one.
         assert_eq!(reduce_all::<i64>(MEAN, &input, INT64, None).0, -6);
+        assert_eq!(reduce_all::<u8>(SUM, &input, 1, None).0, -6);
         let floats = [1.0f64];
         assert_eq!(reduce_all::<i64>(SUM, &vector(&floats, FLOAT64, &[1], &[8]), INT64, None).0, -6);
     }

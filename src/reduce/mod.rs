@@ -76,7 +76,8 @@ pub fn reduce(
     initial: Option<&ArrayRef>,
 ) -> Result<(), Status> {
     let (in_ty, out_ty) = (input.layout.ty, output.layout.ty);
-    let integer_sum = operation.is_sum() && in_ty.is_integer() && out_ty.is_integer();
+    // (bool is an integer input, not an integer output: numpy's bool sums are logical ors.)
+    let integer_sum = operation.is_sum() && in_ty.is_integer() && out_ty.integer_range().is_some();
     if !(out_ty.is_result_type() || integer_sum) || (in_ty.is_complex() && !out_ty.is_complex()) {
         return Err(Status::Type);
     }
