@@ -507,7 +507,8 @@ def _signal_overflow(base, mask, result, axes):
         if mode == "raise":
             raise FloatingPointError("overflow encountered in reduce")
         if mode != "ignore":
-            warnings.warn("overflow encountered in reduce", RuntimeWarning, stacklevel=4)
+            # The caller's line: here, _plain or _general, _sum, sum, the caller.
+            warnings.warn("overflow encountered in reduce", RuntimeWarning, stacklevel=5)
 
 
 def _masked(arr, axis, dtype, out, keepdims, where, threads, op=_MEAN, initial=None):
