@@ -135,10 +135,13 @@ for density in (0.0, 1e-6, 0.01, 0.5, 1.0):
                     out.append(np.asarray(f(view, axis=axis)).tobytes())
 print(hashlib.sha256(b"".join(out)).hexdigest())
 """
-    here = subprocess.run([sys.executable, "-c", script], env={**os.environ, "NPMEAN_SIMD": level},
-                          capture_output=True, text=True, check=True)
-    scalar = subprocess.run([sys.executable, "-c", script], env={**os.environ, "NPMEAN_SIMD": "scalar"},
-                            capture_output=True, text=True, check=True)
+    package = os.path.dirname(os.path.dirname(npmean.__file__))  # this npmean, in the child too
+
+    def run(simd):
+        env = {**os.environ, "NPMEAN_SIMD": simd, "PYTHONPATH": package}
+        return subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
+
+    here, scalar = run(level), run("scalar")
     assert here.stdout == scalar.stdout
 
 
