@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 /* The C ABI version this header describes; mean_abi_version() returns the library's. */
-#define MEAN_ABI_VERSION 4
+#define MEAN_ABI_VERSION 5
 uint32_t mean_abi_version(void);
 
 /* The classic ctypes tutorial's signature, with a correctly rounded result. */
@@ -124,7 +124,9 @@ enum mean_status {
     MEAN_E_OVERLAP = -9,      /* output memory overlaps the input's or where's */
     MEAN_E_OPERATION = -10,   /* an unknown operation, or an initial value for a mean */
     MEAN_E_MASK = -11,        /* `where` not MEAN_BOOL, or not of the input's shape */
-    MEAN_E_OVERFLOW = -12     /* an integer sum does not fit the integer output type */
+    MEAN_E_OVERFLOW = -12,    /* an integer sum does not fit the integer output type; a merged
+                                 count would pass 2^64 - 1 */
+    MEAN_E_STATE = -13        /* bytes that are not an exact state this library wrote */
 };
 
 struct mean_array {
@@ -146,6 +148,24 @@ struct mean_array {
 int mean_reduce(int operation, const struct mean_array *input, const struct mean_array *where,
                 const struct mean_array *output, const int *axes, int naxes,
                 const struct mean_array *initial, size_t threads);
+
+/* Exact partial states, for reductions cut into parts (dask chunks, files read in pieces): the
+ * state of an output element is the serialized accumulator (mean_acc_serialized_size() bytes)
+ * of the values mean_reduce would count for it. mean_reduce_states writes one per output element
+ * and component (elements in C order of the kept axes, components innermost; `len` must be
+ * exactly that many bytes, else MEAN_E_OUTPUT_SHAPE); the states of the parts of an array,
+ * merged, are the states of the whole, and mean_states_finish rounds them to what mean_reduce
+ * gives, however the array was cut. Every copy of a broadcast value counts. */
+int mean_reduce_states(int operation, const struct mean_array *input, const struct mean_array *where,
+                       const int *axes, int naxes, uint8_t *states, size_t len, size_t threads);
+/* Merges each of `count` states at `from` into the one at the same place of `into` (into == from
+ * doubles them). MEAN_E_STATE, MEAN_E_OVERFLOW: the states before the bad one are merged. */
+int mean_states_merge(uint8_t *into, const uint8_t *from, size_t count);
+/* The operation's result of each of `count` states, into `output` (one dimension of `count`
+ * elements of a float type, or of an integer type for sums: MEAN_E_TYPE if a state is not an
+ * integer, MEAN_E_OVERFLOW if it does not fit). A complex result: its components as a real
+ * array of twice the elements, from the two states per element. */
+int mean_states_finish(int operation, const uint8_t *states, size_t count, const struct mean_array *output);
 
 #ifdef __cplusplus
 }

@@ -163,7 +163,7 @@ pub unsafe extern "C" fn mean_f64_threads(a: *const c_double, n: size_t, threads
 /// The version of this C ABI: raised whenever a function's signature or meaning, or the
 /// accumulator's serialized form, changes. A caller built against another version must not
 /// use this library (npmean checks it when it loads the library).
-pub const ABI_VERSION: u32 = 4;
+pub const ABI_VERSION: u32 = 5;
 
 /// `uint32_t mean_abi_version(void)`: [`ABI_VERSION`], the version of the C ABI this library
 /// implements (`MEAN_ABI_VERSION` in `mean.h`).
@@ -500,11 +500,7 @@ pub unsafe extern "C" fn mean_reduce(
 ) -> c_int {
     let _ = threads;
     // SAFETY: the caller's promises, passed on (see the function's `# Safety`).
-    let status = unsafe { reduce_checked(operation, input, where_, output, axes, naxes, initial) };
-    match status {
-        Ok(()) => Status::Ok as c_int,
-        Err(status) => status as c_int,
-    }
+    status_code(unsafe { reduce_checked(operation, input, where_, output, axes, naxes, initial) })
 }
 
 /// [`mean_reduce`] with `?`.
@@ -528,13 +524,8 @@ unsafe fn reduce_checked(
     // SAFETY (both): as above.
     let mask = if where_.is_null() { None } else { Some(unsafe { describe(where_) }?) };
     let initial = if initial.is_null() { None } else { Some(unsafe { describe(initial) }?) };
-    let naxes = usize::try_from(naxes).map_err(|_| Status::Axes)?;
-    let axes = match naxes {
-        0 => &[][..],
-        // SAFETY: the caller promises `naxes` readable ints behind a non-NULL `axes`.
-        n if n <= MAX_DIMS => unsafe { as_slice(axes, n) }.ok_or(Status::Null)?,
-        _ => return Err(Status::Axes),
-    };
+    // SAFETY: the caller promises `naxes` readable ints behind a non-NULL `axes`.
+    let axes = unsafe { axes_slice(axes, naxes) }?;
     let read_by_output = |view: &Option<Described>| view.as_ref().is_some_and(|v| overlaps(&output, v));
     if overlaps(&output, &input) || read_by_output(&mask) || read_by_output(&initial) {
         return Err(Status::Overlap);
@@ -558,6 +549,182 @@ unsafe fn reduce_checked(
     let initial = initial.zip(initial_bytes).map(|(v, bytes)| ArrayRef { bytes, layout: v.layout });
     let mut output = ArrayMut { bytes: output_bytes, layout: output.layout };
     in_default_environment(|| reduce::reduce(operation, &input, mask.as_ref(), &mut output, axes, initial.as_ref()))
+}
+
+/// `int mean_reduce_states(int operation, const struct mean_array *input, const struct mean_array *where, const int *axes, int naxes, uint8_t *states, size_t len, size_t threads)`:
+/// writes the exact state of every output element of `mean_reduce` (same arguments, no
+/// output): `mean_acc_serialized_size()` bytes per element and component, elements in C order
+/// of the kept axes, components innermost; `len` must be exactly that many bytes
+/// (`MEAN_E_OUTPUT_SHAPE` otherwise). States of parts merge into the states of the whole
+/// (`mean_states_merge`); `mean_states_finish` rounds them.
+///
+/// # Safety
+/// As [`mean_reduce`]'s input, `where` and axes; `states` must be NULL or point to `len`
+/// writable bytes that nothing else reads or writes during the call.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mean_reduce_states(
+    operation: c_int,
+    input: *const MeanArray,
+    where_: *const MeanArray,
+    axes: *const c_int,
+    naxes: c_int,
+    states: *mut u8,
+    len: size_t,
+    threads: size_t,
+) -> c_int {
+    let _ = threads;
+    // SAFETY: the caller's promises, passed on (see the function's `# Safety`).
+    status_code(unsafe { reduce_states_checked(operation, input, where_, axes, naxes, states, len) })
+}
+
+/// [`mean_reduce_states`] with `?`.
+///
+/// # Safety
+/// As [`mean_reduce_states`].
+unsafe fn reduce_states_checked(
+    operation: c_int,
+    input: *const MeanArray,
+    where_: *const MeanArray,
+    axes: *const c_int,
+    naxes: c_int,
+    states: *mut u8,
+    len: size_t,
+) -> Result<(), Status> {
+    let operation = Operation::from_code(operation).ok_or(Status::Operation)?;
+    // SAFETY: the caller promises readable descriptors (or NULL).
+    let input = unsafe { describe(input) }?;
+    // SAFETY: as above.
+    let mask = if where_.is_null() { None } else { Some(unsafe { describe(where_) }?) };
+    // SAFETY: the caller promises `naxes` readable ints behind a non-NULL `axes`.
+    let axes = unsafe { axes_slice(axes, naxes) }?;
+    if (states.is_null() && len > 0) || len > isize::MAX as usize {
+        return Err(Status::Null);
+    }
+    let states_block = Described { memory: states, len, ty: ElementType::UInt8, layout: input.layout };
+    if overlaps(&states_block, &input) || mask.as_ref().is_some_and(|m| overlaps(&states_block, m)) {
+        return Err(Status::Overlap);
+    }
+    if mask.as_ref().is_some_and(|m| m.ty != ElementType::Bool) {
+        return Err(Status::Mask);
+    }
+    // SAFETY: the input's and mask's blocks are readable and unchanged during the call, the
+    // states' block writable and shared with nothing else (the caller; overlap checked above).
+    let input_bytes = unsafe { bytes(input.memory, input.len) };
+    let mask_bytes = mask.as_ref().map(|m| unsafe { bytes(m.memory, m.len) });
+    let states = if len == 0 { &mut [][..] } else { unsafe { std::slice::from_raw_parts_mut(states, len) } };
+    let input = ArrayRef { bytes: input_bytes, layout: input.layout };
+    let mask = mask.zip(mask_bytes).map(|(m, bytes)| ArrayRef { bytes, layout: m.layout });
+    in_default_environment(|| reduce::reduce_states(operation, &input, mask.as_ref(), states, axes))
+}
+
+/// `int mean_states_merge(uint8_t *into, const uint8_t *from, size_t count)`: merges each of
+/// the `count` states at `from` into the state at the same place of `into`. `MEAN_E_STATE` if a
+/// state is not one this library wrote, `MEAN_E_OVERFLOW` if a count would pass 2^64 - 1 (the
+/// states before it are merged).
+///
+/// # Safety
+/// `into` and `from` must be NULL or point to `count` states each (`into` writable, `from`
+/// readable); the two blocks are the same or do not overlap.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mean_states_merge(into: *mut u8, from: *const u8, count: size_t) -> c_int {
+    let Some(len) = count.checked_mul(crate::exact::SERIALIZED_LEN).filter(|&len| len <= isize::MAX as usize) else {
+        return Status::Shape as c_int;
+    };
+    if len > 0 && (into.is_null() || from.is_null()) {
+        return Status::Null as c_int;
+    }
+    if len == 0 {
+        return Status::Ok as c_int;
+    }
+    let (start, end, other) = (into as usize, into as usize + len, from as usize);
+    if from != into.cast_const() && other < end && start < other + len {
+        return Status::Overlap as c_int;
+    }
+    if from == into.cast_const() {
+        // SAFETY: `len` writable bytes (caller), the only view of them here.
+        let into = unsafe { std::slice::from_raw_parts_mut(into, len) };
+        return status_code(reduce::merge_states(into, None));
+    }
+    // SAFETY: `from` points to `len` readable bytes and `into` to `len` writable ones (caller),
+    // not overlapping (checked above), so the mutable slice aliases nothing.
+    let (from, into) = unsafe { (bytes(from, len), std::slice::from_raw_parts_mut(into, len)) };
+    status_code(reduce::merge_states(into, Some(from)))
+}
+
+/// `int mean_states_finish(int operation, const uint8_t *states, size_t count, const struct mean_array *output)`:
+/// writes the `operation`'s result of each of the `count` states into `output` (one dimension of
+/// `count` elements, a float type; an integer type for sums, which must then be integers that
+/// fit, or `MEAN_E_TYPE` / `MEAN_E_OVERFLOW`). A complex result is two real ones: pass its
+/// components as a real array of twice the elements.
+///
+/// # Safety
+/// `states` must be NULL or point to `count` readable states; `output` as [`mean_reduce`]'s, not
+/// overlapping them.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mean_states_finish(
+    operation: c_int,
+    states: *const u8,
+    count: size_t,
+    output: *const MeanArray,
+) -> c_int {
+    // SAFETY: the caller's promises, passed on.
+    status_code(unsafe { finish_states_checked(operation, states, count, output) })
+}
+
+/// [`mean_states_finish`] with `?`.
+///
+/// # Safety
+/// As [`mean_states_finish`].
+unsafe fn finish_states_checked(
+    operation: c_int,
+    states: *const u8,
+    count: size_t,
+    output: *const MeanArray,
+) -> Result<(), Status> {
+    let operation = Operation::from_code(operation).ok_or(Status::Operation)?;
+    let len = count.checked_mul(crate::exact::SERIALIZED_LEN).filter(|&len| len <= isize::MAX as usize);
+    let len = len.ok_or(Status::Shape)?;
+    if states.is_null() && len > 0 {
+        return Err(Status::Null);
+    }
+    // SAFETY: the caller promises a readable descriptor (or NULL).
+    let output = unsafe { describe(output) }?;
+    let states_block = Described { memory: states.cast_mut(), len, ty: ElementType::UInt8, layout: output.layout };
+    if overlaps(&states_block, &output) {
+        return Err(Status::Overlap);
+    }
+    // SAFETY: `len` readable bytes (caller), unchanged during the call; the output's block is
+    // writable and shares no byte with them (checked above).
+    let states = unsafe { bytes(states, len) };
+    let output_bytes = if output.len == 0 {
+        &mut [][..]
+    } else {
+        unsafe { std::slice::from_raw_parts_mut(output.memory, output.len) }
+    };
+    let mut output = ArrayMut { bytes: output_bytes, layout: output.layout };
+    in_default_environment(|| reduce::finish_states(operation, states, &mut output))
+}
+
+/// A status as the C ABI returns it.
+fn status_code(status: Result<(), Status>) -> c_int {
+    match status {
+        Ok(()) => Status::Ok as c_int,
+        Err(status) => status as c_int,
+    }
+}
+
+/// `axes[0..naxes]` as a slice (empty for 0).
+///
+/// # Safety
+/// `axes` must point to `naxes` readable ints when `naxes > 0`.
+unsafe fn axes_slice<'a>(axes: *const c_int, naxes: c_int) -> Result<&'a [c_int], Status> {
+    let naxes = usize::try_from(naxes).map_err(|_| Status::Axes)?;
+    match naxes {
+        0 => Ok(&[][..]),
+        // SAFETY: the caller promises `naxes` readable ints behind a non-NULL `axes`.
+        n if n <= MAX_DIMS => unsafe { as_slice(axes, n) }.ok_or(Status::Null),
+        _ => Err(Status::Axes),
+    }
 }
 
 /// `memory[0..len]` as bytes (empty for a length of 0, whatever the pointer).

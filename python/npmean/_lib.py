@@ -17,7 +17,7 @@ SIMD_LEVELS = ("scalar", "sse2", "avx2", "avx512")  # lowest first, as in src/ke
 BUILD_COMMAND = "cargo build --release"
 # The C ABI this package is written for: `mean_abi_version()` of the library must return it
 # (`ABI_VERSION` in src/ffi.rs, `MEAN_ABI_VERSION` in include/mean.h).
-ABI_VERSION = 4
+ABI_VERSION = 5
 
 if sys.platform == "darwin":
     LIBRARY_FILE = "libmean.dylib"
@@ -59,6 +59,7 @@ STATUS_NAMES = {
     -10: "an unknown operation",
     -11: "a mask that is not bool or not of the input's shape",
     -12: "an integer sum too large for the output type",
+    -13: "bytes that are not an exact state of this library",
 }
 
 
@@ -99,6 +100,15 @@ class Library:
         self.mean_reduce = self._declare(
             "mean_reduce", ctypes.c_int, ctypes.c_int, array, array, array,
             ctypes.POINTER(ctypes.c_int), ctypes.c_int, array, size,
+        )
+        states = ctypes.c_void_p  # addresses of arrays of serialized states
+        self.mean_reduce_states = self._declare(
+            "mean_reduce_states", ctypes.c_int, ctypes.c_int, array, array,
+            ctypes.POINTER(ctypes.c_int), ctypes.c_int, states, size, size,
+        )
+        self.mean_states_merge = self._declare("mean_states_merge", ctypes.c_int, states, states, size)
+        self.mean_states_finish = self._declare(
+            "mean_states_finish", ctypes.c_int, ctypes.c_int, states, size, array,
         )
         # The exact accumulator: handles are opaque pointers.
         handle, status = ctypes.c_void_p, ctypes.c_int

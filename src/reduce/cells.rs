@@ -30,7 +30,7 @@ use std::marker::PhantomData;
 
 use super::element::{ByteOrder, Decode};
 use super::layout::{Loop, Loops, Plan, for_each_start};
-use crate::exact::ExactSum;
+use crate::exact::{ExactSum, SERIALIZED_LEN};
 use crate::kernels::{self, DoubleDouble, Level, Partial, UNIT_ROUNDOFF};
 use crate::rounding::{Format, Rounded, exact_mean, exact_sum, round_mean};
 
@@ -93,6 +93,8 @@ pub struct Output<'a> {
     pub swapped: bool,
     /// Set when an integer sum did not fit the output type (the cell is not written).
     pub overflowed: bool,
+    /// Each cell's exact state is written instead of its result ([`Output::write_state`]).
+    pub states: bool,
 }
 
 /// An integer output type: its size in bytes and its range.
@@ -120,6 +122,13 @@ impl Output<'_> {
         }
         let at = at as usize;
         self.bytes[at..at + range.size].copy_from_slice(element);
+    }
+
+    /// Writes the serialized `state` at byte offset `at` (a state output: room for
+    /// [`SERIALIZED_LEN`] bytes at every cell's offset).
+    pub fn write_state(&mut self, at: isize, state: &ExactSum) {
+        let at = at as usize;
+        self.bytes[at..at + SERIALIZED_LEN].copy_from_slice(&state.to_bytes());
     }
 
     /// Writes `value` (a value of the format, held in an f64) at byte offset `at`.
@@ -249,7 +258,7 @@ impl RowBatch {
             if tile.exact(&sums) {
                 for (k, &(i, o)) in cells.iter().enumerate() {
                     let exact = || exact_cell::<D, O>(input, reduced, i, 0, task.skip_nan);
-                    out.write(o, finish_float(Partial::exact(sums[k]), counts[k], out.format, task, exact));
+                    finish_float(out, o, Partial::exact(sums[k]), counts[k], task, exact);
                 }
                 return;
             }
@@ -353,8 +362,7 @@ fn cell<D: Decode, O: ByteOrder>(
     });
     fast.flush();
     let exact = || exact_cell::<D, O>(input, reduced, start, mask_start, task.skip_nan);
-    let value = finish_float(fast.partial, fast.count - fast.nans, out.format, task, exact);
-    out.write(out_at, value);
+    finish_float(out, out_at, fast.partial, fast.count - fast.nans, task, exact);
 }
 
 /// `visit` over the counted values of one row.
@@ -370,13 +378,36 @@ fn visit_row<D: Decode, V: Visit<D::Raw>>(input: &Input<D>, row: Loop, start: is
     }
 }
 
-/// The rounded mean (or sum) of a float cell of `count` values from its fast sum, or from
-/// `exact()` if the rounding test cannot decide.
-fn finish_float(partial: Partial, count: u64, format: Format, task: &Task, exact: impl FnOnce() -> ExactSum) -> f64 {
-    if task.sum {
+/// Writes the result of a float cell of `count` values at `at`: the rounded mean (or sum)
+/// from its fast sum, or from `exact()` if the rounding test cannot decide; for a state output,
+/// the cell's exact state (the fast sum itself when it is exact, else `exact()`).
+fn finish_float(
+    out: &mut Output,
+    at: isize,
+    partial: Partial,
+    count: u64,
+    task: &Task,
+    exact: impl FnOnce() -> ExactSum,
+) {
+    if out.states {
+        let DoubleDouble { hi, lo } = partial.sum;
+        let state = if partial.error == 0.0 && hi.is_finite() && lo.is_finite() {
+            let mut state = ExactSum::new();
+            state.add_partial(hi);
+            state.add_partial(lo);
+            state.count_values(count);
+            state
+        } else {
+            exact()
+        };
+        out.write_state(at, &state);
+        return;
+    }
+    let format = out.format;
+    let value = if task.sum {
         let initial = task.initial.float;
         let partial = if initial == 0.0 { partial } else { partial.merge(Partial::exact(initial)) };
-        return match round_mean(partial, 1, format) {
+        match round_mean(partial, 1, format) {
             Rounded::Certain(sum) => sum,
             Rounded::ExactZero => 0.0,
             Rounded::Unsure => {
@@ -384,24 +415,29 @@ fn finish_float(partial: Partial, count: u64, format: Format, task: &Task, exact
                 sum.add(initial);
                 exact_sum(&sum, format)
             }
-        };
-    }
-    if count == 0 {
-        return f64::NAN;
-    }
-    match round_mean(partial, count as usize, format) {
-        Rounded::Certain(mean) => mean,
-        // numpy's sums start from +0.0, so an exactly zero sum gives +0.0 (even of -0.0s).
-        Rounded::ExactZero => 0.0,
-        Rounded::Unsure => exact_mean(&exact(), format),
-    }
+        }
+    } else if count == 0 {
+        f64::NAN
+    } else {
+        match round_mean(partial, count as usize, format) {
+            Rounded::Certain(mean) => mean,
+            // numpy's sums start from +0.0, so an exactly zero sum gives +0.0 (even of -0.0s).
+            Rounded::ExactZero => 0.0,
+            Rounded::Unsure => exact_mean(&exact(), format),
+        }
+    };
+    out.write(at, value);
 }
 
 /// Writes the result of an integer cell: `total` of `count` values (or of an empty cell).
 /// A mean is rounded once; a sum is written exactly into an integer output, or rounded once
-/// into a float one.
+/// into a float one; a state output gets the exact state.
 fn finish_integer(out: &mut Output, at: isize, total: i128, count: u64, task: &Task) {
-    if !task.sum {
+    if out.states {
+        let mut state = ExactSum::new();
+        state.add_i128(total, count);
+        out.write_state(at, &state);
+    } else if !task.sum {
         out.write(at, integer_mean(total, count, out.format));
     } else if out.integer.is_some() {
         match total.checked_add(task.initial.integer) {
@@ -767,7 +803,7 @@ fn vertical_tiles<D: Decode, O: ByteOrder, const N: usize>(
                 };
                 let (i, m) = cell(j);
                 let exact = || exact_cell::<D, O>(input, reduced, i, m, task.skip_nan);
-                out.write(place(j), finish_float(partial, count, out.format, task, exact));
+                finish_float(out, place(j), partial, count, task, exact);
             }
         }
         first += width;
@@ -1085,7 +1121,6 @@ fn narrow_width<D: Decode, O: ByteOrder, const W: usize>(
             Partial { sum: DoubleDouble { hi: hi[j], lo: lo[j] }, error: bound[j] * UNIT_ROUNDOFF }.merge(second);
         let cell = start + (j * across) as isize;
         let exact = || exact_cell::<D, O>(input, reduced, cell, 0, false);
-        let value = finish_float(partial, rows.len as u64, out.format, task, exact);
-        out.write(out_start + j as isize * columns.output, value);
+        finish_float(out, out_start + j as isize * columns.output, partial, rows.len as u64, task, exact);
     }
 }

@@ -42,8 +42,10 @@ pub enum Status {
     Operation = -10,
     /// The mask is not bool, or its shape is not the input's.
     Mask = -11,
-    /// An integer sum does not fit the output type.
+    /// An integer sum does not fit the output type (or a merged count passes `u64::MAX`).
     Overflow = -12,
+    /// Bytes that are not an exact state this library wrote.
+    State = -13,
 }
 
 /// A view's geometry and type, checked against its memory by [`Layout::check`].

@@ -19,8 +19,9 @@ use cells::{Initial, Input, IntegerRange, Output, Task};
 use element::{ByteOrder, Decode, ElementType, Native, Swapped, cast_slice};
 use layout::{Layout, Plan, Status, for_each_start};
 
+use crate::exact::{ExactSum, SERIALIZED_LEN};
 use crate::kernels::Level;
-use crate::rounding::Format;
+use crate::rounding::{self, Format};
 
 /// A checked view to read: its memory and its layout.
 pub struct ArrayRef<'a> {
@@ -99,7 +100,8 @@ pub fn reduce(
         _ => Format::Binary64,
     };
     let integer = out_ty.integer_range().map(|(min, max)| IntegerRange { size: out_ty.size(), min, max });
-    let mut out = Output { bytes: output.bytes, format, integer, swapped: output.layout.swapped, overflowed: false };
+    let swapped = output.layout.swapped;
+    let mut out = Output { bytes: output.bytes, format, integer, swapped, overflowed: false, states: false };
     let out_component = out_ty.component().size() as isize;
     let components = if in_ty.is_complex() { 2 } else { 1 };
     for (component, &initial) in initials.iter().enumerate().take(components) {
@@ -115,6 +117,129 @@ pub fn reduce(
         for_each_start(plan.kept.as_slice(), start, |_, _, o| out.write(o, initials[1].float));
     }
     if out.overflowed { Err(Status::Overflow) } else { Ok(()) }
+}
+
+/// Writes into `states` the exact state of every cell of the `operation` over `axes` of `input`
+/// (its elements where `mask` is true, if given): per cell and component, the serialized
+/// [`ExactSum`] ([`SERIALIZED_LEN`] bytes) of the values the operation counts, cells in C order
+/// of the kept axes, components innermost. States of parts of an array merge
+/// ([`merge_states`]) into the states of the whole, and [`finish_states`] rounds them: the
+/// result is the one [`reduce`] gives, however the array was cut.
+pub fn reduce_states(
+    operation: Operation,
+    input: &ArrayRef,
+    mask: Option<&ArrayRef>,
+    states: &mut [u8],
+    axes: &[i32],
+) -> Result<(), Status> {
+    let in_layout = &input.layout;
+    let ndim = in_layout.ndim;
+    let mut reduced = [false; layout::MAX_DIMS];
+    for &axis in axes {
+        match usize::try_from(axis) {
+            Ok(axis) if axis < ndim && !reduced[axis] => reduced[axis] = true,
+            _ => return Err(Status::Axes),
+        }
+    }
+    let components = if in_layout.ty.is_complex() { 2 } else { 1 };
+    // The cells' layout: the kept axes, C order, one state per component.
+    let mut cells =
+        Layout { ty: ElementType::Float64, swapped: false, offset: 0, ndim: 0, shape: [0; _], strides: [0; _] };
+    for d in (0..ndim).filter(|&d| !reduced[d]) {
+        cells.shape[cells.ndim] = in_layout.shape[d];
+        cells.ndim += 1;
+    }
+    let mut stride = (components * SERIALIZED_LEN) as isize;
+    for d in (0..cells.ndim).rev() {
+        cells.strides[d] = stride;
+        stride = stride.saturating_mul(cells.shape[d] as isize);
+    }
+    let count: usize = cells.shape[..cells.ndim].iter().product();
+    if count.checked_mul(components * SERIALIZED_LEN) != Some(states.len()) {
+        return Err(Status::OutputShape);
+    }
+    // Every copy of a broadcast value counts: a state's count weighs it in merges.
+    let plan = Plan::new(in_layout, mask.map(|m| &m.layout), &cells, axes, false)?;
+    let mut out = Output {
+        bytes: states,
+        format: Format::Binary64,
+        integer: None,
+        swapped: false,
+        overflowed: false,
+        states: true,
+    };
+    for component in 0..components {
+        let mut part = plan;
+        part.input_start += component as isize;
+        part.output_start += (component * SERIALIZED_LEN) as isize;
+        let task = Task { skip_nan: operation.skips_nan(), sum: operation.is_sum(), initial: Initial::default() };
+        run_typed(input, mask, &part, &mut out, &task);
+    }
+    Ok(())
+}
+
+/// Merges each state of `from` (`None`: of `into` itself, doubling it) into the state at the
+/// same place of `into` (both whole numbers of states, as many of them). Refused with
+/// [`Status::State`] if a state is not one this library wrote, [`Status::Overflow`] if a count
+/// would pass `u64::MAX`; states before the refused one are merged.
+pub fn merge_states(into: &mut [u8], from: Option<&[u8]>) -> Result<(), Status> {
+    if from.is_some_and(|from| from.len() != into.len()) || !into.len().is_multiple_of(SERIALIZED_LEN) {
+        return Err(Status::Shape);
+    }
+    for (k, target) in into.chunks_exact_mut(SERIALIZED_LEN).enumerate() {
+        let mut sum = ExactSum::from_bytes(target).ok_or(Status::State)?;
+        let other = match from {
+            Some(from) => ExactSum::from_bytes(&from[k * SERIALIZED_LEN..(k + 1) * SERIALIZED_LEN]),
+            None => Some(sum.clone()),
+        };
+        sum.merge(&other.ok_or(Status::State)?).map_err(|_| Status::Overflow)?;
+        target.copy_from_slice(&sum.to_bytes());
+    }
+    Ok(())
+}
+
+/// Writes the `operation`'s result of each state into `output` (one dimension, as many elements
+/// as states; a real type: the components of a complex result are states of their own): a mean
+/// (NaN for no values) or a sum rounded once to a float output, or a sum written exactly into
+/// an integer output ([`Status::Type`] for a state that is not an integer, [`Status::Overflow`]
+/// if it does not fit).
+pub fn finish_states(operation: Operation, states: &[u8], output: &mut ArrayMut) -> Result<(), Status> {
+    let ty = output.layout.ty;
+    let integer = ty.integer_range().filter(|_| operation.is_sum());
+    if ty.is_complex() || !(ty.is_result_type() || integer.is_some()) {
+        return Err(Status::Type);
+    }
+    let layout = &output.layout;
+    if !states.len().is_multiple_of(SERIALIZED_LEN)
+        || layout.ndim != 1
+        || layout.shape[0] * SERIALIZED_LEN != states.len()
+    {
+        return Err(Status::OutputShape);
+    }
+    let format = match ty {
+        ElementType::Float16 => Format::Binary16,
+        ElementType::Float32 => Format::Binary32,
+        _ => Format::Binary64,
+    };
+    let integer = integer.map(|(min, max)| IntegerRange { size: ty.size(), min, max });
+    let (offset, stride) = (layout.offset as isize, layout.strides[0]);
+    let mut out =
+        Output { bytes: output.bytes, format, integer, swapped: layout.swapped, overflowed: false, states: false };
+    for (k, bytes) in states.chunks_exact(SERIALIZED_LEN).enumerate() {
+        let state = ExactSum::from_bytes(bytes).ok_or(Status::State)?;
+        let at = offset + k as isize * stride;
+        if out.integer.is_some() {
+            out.write_integer(at, state.to_i128().ok_or(Status::Type)?);
+        } else if operation.is_sum() {
+            out.write(at, rounding::exact_sum(&state, format));
+        } else {
+            out.write(at, rounding::exact_mean(&state, format));
+        }
+        if out.overflowed {
+            return Err(Status::Overflow);
+        }
+    }
+    Ok(())
 }
 
 /// The value of `initial`, one element of type `ty` (per component).
