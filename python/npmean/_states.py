@@ -18,7 +18,7 @@ import warnings
 import numpy as np
 
 from . import _mean
-from ._mean import _MEAN, _NANMEAN, _NANSUM, _SUM, _data_pointer
+from ._mean import _MEAN, _NANMEAN, _NANSUM, _SUM, _data_pointer, _normalize_axis_tuple
 from ._reduce import STATUS_NAMES, _OVERFLOW, _per_thread, describe, type_code
 
 OPERATIONS = {"mean": _MEAN, "nanmean": _NANMEAN, "sum": _SUM, "nansum": _NANSUM}
@@ -61,10 +61,11 @@ def supported(dtype) -> bool:
     return type_code(np.dtype(dtype)) is not None
 
 
-def _axes(axis, ndim: int) -> tuple:
+def normalized_axes(axis, ndim: int) -> tuple:
+    """``axis`` (None, an int or a tuple; negative allowed) as sorted axis numbers."""
     if axis is None:
         return tuple(range(ndim))
-    return tuple(sorted(np.lib.array_utils.normalize_axis_tuple(axis, ndim)))
+    return tuple(sorted(_normalize_axis_tuple(axis, ndim)))
 
 
 def reduce_states(a, operation, axis=None, where=None) -> np.ndarray:
@@ -74,12 +75,18 @@ def reduce_states(a, operation, axis=None, where=None) -> np.ndarray:
     arr = np.asarray(a)
     if not supported(arr.dtype):
         raise TypeError(f"npmean cannot reduce dtype {arr.dtype} exactly")
-    axes = _axes(axis, arr.ndim)
+    if not arr.flags.aligned:
+        arr = arr.copy()  # (buffers unpickled from a network frame may be; the engine reads aligned data)
+    axes = normalized_axes(axis, arr.ndim)
     kept_shape = tuple(1 if d in axes else n for d, n in enumerate(arr.shape))
     states = np.empty(kept_shape, state_dtype(arr.dtype.kind == "c"))
     mask = None
     if where is not None:
         mask = np.broadcast_to(np.asarray(where, dtype=bool), arr.shape)
+    if op.skips_nan and arr.dtype.kind == "c":
+        # As npmean.nanmean: an element with a NaN in either part is left out of both.
+        finite = ~np.isnan(arr)
+        mask = finite if mask is None else finite & mask
     slots = _per_thread
     source = describe(arr, _data_pointer(arr), slots.input)
     masked = describe(mask, _data_pointer(mask), slots.mask) if mask is not None else None
@@ -97,7 +104,7 @@ def merge_states(states, axis=None) -> np.ndarray:
     """The states merged along ``axis`` (kept as length 1): as if the parts had been one."""
     states = np.asarray(states)
     _check_states(states)
-    axes = _axes(axis, states.ndim)
+    axes = normalized_axes(axis, states.ndim)
     merged_shape = tuple(1 if d in axes else n for d, n in enumerate(states.shape))
     parts = int(np.prod([states.shape[d] for d in axes], dtype=np.int64))
     if parts == 1:
