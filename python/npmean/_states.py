@@ -118,15 +118,27 @@ def merge_states(states, axis=None) -> np.ndarray:
         merged.view(state_dtype()).reshape(-1)[...] = empty[0]
         return merged
     merged = stacked[0].copy()
-    count = merged.nbytes // state_dtype().itemsize
-    lib = _mean.library()
     for part in stacked[1:]:
-        status = lib.mean_states_merge(merged.ctypes.data, part.ctypes.data, count)
-        if status == _OVERFLOW:
-            raise OverflowError("a merged state would count more than 2**64 - 1 values")
-        if status != 0:
-            raise ValueError(f"cannot merge: {STATUS_NAMES.get(status, status)}")
+        _merge(merged, part)
     return merged.reshape(merged_shape)
+
+
+def merge_into(into: np.ndarray, other) -> None:
+    """Merges ``other`` (states of ``into``'s shape and dtype) into ``into`` (contiguous), in place."""
+    other = np.ascontiguousarray(other)
+    _check_states(other)
+    if other.dtype != into.dtype or other.shape != into.shape or not into.flags.c_contiguous:
+        raise ValueError(f"cannot merge states of shape {other.shape} into states of shape {into.shape}")
+    _merge(into, other)
+
+
+def _merge(into: np.ndarray, other: np.ndarray) -> None:
+    count = into.nbytes // state_dtype().itemsize
+    status = _mean.library().mean_states_merge(into.ctypes.data, other.ctypes.data, count)
+    if status == _OVERFLOW:
+        raise OverflowError("a merged state would count more than 2**64 - 1 values")
+    if status != 0:
+        raise ValueError(f"cannot merge: {STATUS_NAMES.get(status, status)}")
 
 
 def finish(states, operation, dtype) -> np.ndarray:
@@ -177,5 +189,5 @@ def result_dtype(operation, in_dtype, dtype=None) -> np.dtype:
     return result
 
 
-__all__ = ["OPERATIONS", "finish", "merge_states", "reduce_states", "result_dtype", "state_dtype"]
+__all__ = ["OPERATIONS", "finish", "merge_into", "merge_states", "normalized_axes", "reduce_states", "result_dtype", "state_dtype"]
 
