@@ -135,7 +135,7 @@ def measure(fns: dict, a: np.ndarray, rounds: int) -> dict[str, float]:
 
 
 # The sections after the speed table (always run: the floors need it).
-SECTIONS = ("breadth", "exact", "peers", "nan")
+SECTIONS = ("breadth", "exact", "peers", "nan", "dask", "cli")
 
 
 def main() -> None:
@@ -194,7 +194,10 @@ def main() -> None:
     lines += ["", "Fastest plain pass per row (the read limit): " + "; ".join(
         f"{d} {n:,}: {' / '.join(w.values())}" for (d, n), w in winners_by_row.items() if n >= 100_000)]
     lines += ["", *floors(table, os.cpu_count() or 1)]
-    for name, section in (("breadth", breadth), ("exact", exact_path), ("peers", exact_peers), ("nan", nan_and_sums)):
+    from bench_beyond_ram import cli_rows, dask_rows  # (examples/, beside this file)
+
+    for name, section in (("breadth", breadth), ("exact", exact_path), ("peers", exact_peers), ("nan", nan_and_sums),
+                          ("dask", dask_rows), ("cli", cli_rows)):
         if name in sections:
             lines += ["", *section(args.rounds)]
     (out / "results.md").write_text("\n".join(lines) + "\n")

@@ -68,9 +68,10 @@ def normalized_axes(axis, ndim: int) -> tuple:
     return tuple(sorted(_normalize_axis_tuple(axis, ndim)))
 
 
-def reduce_states(a, operation, axis=None, where=None) -> np.ndarray:
+def reduce_states(a, operation, axis=None, where=None, threads=1) -> np.ndarray:
     """The states of the ``operation`` (a name of :data:`OPERATIONS`) of ``a`` over ``axis``,
-    with the reduced axes kept as length 1. ``a`` is read in place (any layout, byte order)."""
+    with the reduced axes kept as length 1. ``a`` is read in place (any layout, byte order), by
+    up to ``threads`` threads of the library."""
     op = OPERATIONS[operation]
     arr = np.asarray(a)
     if not supported(arr.dtype):
@@ -93,7 +94,7 @@ def reduce_states(a, operation, axis=None, where=None) -> np.ndarray:
     slots.axes[: len(axes)] = axes
     lib = _mean.library()
     status = lib.mean_reduce_states(
-        op.code, source, masked, slots.axes, len(axes), states.ctypes.data, states.nbytes, 1
+        op.code, source, masked, slots.axes, len(axes), states.ctypes.data, states.nbytes, threads
     )
     if status != 0:  # every argument was built here: a refusal is a bug
         raise RuntimeError(f"libmean refused the states: {STATUS_NAMES.get(status, status)}")

@@ -88,9 +88,16 @@ LAYOUTS = [
 ]
 
 
+# The default bound on states, and one so small that an array whose reduced axis is its
+# outermost in memory is cut along a kept axis instead (each output element finished in a chunk).
+STATE_BOUNDS = [_cli.STATE_BYTES, 1200]
+
+
 @pytest.mark.parametrize("dtype,order", LAYOUTS)
 @pytest.mark.parametrize("axis", [None, (0,), (1,), (0, 2), (2,)])
-def test_npy_files_give_npmeans_result_bit_for_bit(tmp_path, capsys, dtype, order, axis):
+@pytest.mark.parametrize("state_bytes", STATE_BOUNDS)
+def test_npy_files_give_npmeans_result_bit_for_bit(tmp_path, capsys, monkeypatch, dtype, order, axis, state_bytes):
+    monkeypatch.setattr(_cli, "STATE_BYTES", state_bytes)
     rng = np.random.default_rng(abs(hash((dtype, order, axis))) % 2**32)
     a = np.asarray(values(rng, (37, 23, 5), dtype), order=order)
     path = tmp_path / "a.npy"
@@ -108,7 +115,10 @@ def test_npy_files_give_npmeans_result_bit_for_bit(tmp_path, capsys, dtype, orde
 
 @pytest.mark.parametrize("operation,nan", [("mean", False), ("mean", True), ("sum", False), ("sum", True)])
 @pytest.mark.parametrize("threads", [1, 2])
-def test_every_operation_and_thread_count_agrees_with_npmean(tmp_path, capsys, operation, nan, threads):
+@pytest.mark.parametrize("state_bytes", STATE_BOUNDS)
+def test_every_operation_and_thread_count_agrees_with_npmean(tmp_path, capsys, monkeypatch, operation, nan, threads,
+                                                             state_bytes):
+    monkeypatch.setattr(_cli, "STATE_BYTES", state_bytes)
     rng = np.random.default_rng(7)
     a = values(rng, (301, 17), "float32")
     a[rng.random(a.shape) < 0.1] = np.nan
@@ -164,7 +174,9 @@ def test_npz_members_are_read_compressed_or_not_with_key(tmp_path, capsys):
     assert code == 2 and "has no array 'c'" in err
 
 
-def test_states_saved_apart_merge_to_the_whole_arrays_result(tmp_path, capsys):
+@pytest.mark.parametrize("state_bytes", STATE_BOUNDS)
+def test_states_saved_apart_merge_to_the_whole_arrays_result(tmp_path, capsys, monkeypatch, state_bytes):
+    monkeypatch.setattr(_cli, "STATE_BYTES", state_bytes)
     rng = np.random.default_rng(11)
     a = values(rng, (90, 13), "float32")
     a[rng.random(a.shape) < 0.05] = np.nan
@@ -403,3 +415,22 @@ def test_a_3_gb_file_in_bounded_anonymous_memory(tmp_path):
     assert json.loads(out)["count"] == repeats * block.size
     print(f"peak RssAnon {peak_anon / 1024:.0f} MiB, peak VmRSS {peak_rss / 1024:.0f} MiB")
     assert 0 < peak_anon < 256 * 1024
+
+
+def test_the_cut_follows_memory_order_and_keeps_merged_states_bounded(monkeypatch):
+    f4 = np.dtype(np.float32)
+    assert _cli.Plan((1000, 30), False, f4, (0,), seekable=True).axis == 0  # small output: rows, merged
+    assert _cli.Plan((1000, 30), True, f4, (0,), seekable=True).axis == 1  # Fortran order: columns first
+    monkeypatch.setattr(_cli, "STATE_BYTES", 30 * 596 - 1)  # 30 merged states no longer fit
+    assert _cli.Plan((1000, 30), False, f4, (0,), seekable=True).axis == 1  # each column finished in a chunk
+    assert _cli.Plan((1000, 30), False, f4, (0,), seekable=False).axis == 0  # (a compressed stream: in order)
+    plan = _cli.Plan((1000, 30), False, f4, (1,), seekable=True)  # rows kept: their states bound the chunk
+    assert plan.axis == 0 and plan.rows * 596 <= _cli.STATE_BYTES
+
+
+def test_an_integer_sum_beyond_its_type_exits_1(tmp_path, capsys):
+    np.save(tmp_path / "big.npy", np.full(4, 2**62, np.int64))
+    code, out, err = cli(capsys, "sum", tmp_path / "big.npy")
+    assert code == 1 and out == "" and "npmean:" in err
+    code, out, _ = cli(capsys, "sum", tmp_path / "big.npy", "--dtype", "float64", "--json")
+    assert code == 0 and json.loads(out)["result"] == 2.0**64
