@@ -13,6 +13,7 @@ however it was cut.
 from __future__ import annotations
 
 import functools
+import threading
 import warnings
 
 import numpy as np
@@ -76,9 +77,14 @@ def reduce_states(a, operation, axis=None, where=None, threads=1) -> np.ndarray:
     arr = np.asarray(a)
     if not supported(arr.dtype):
         raise TypeError(f"npmean cannot reduce dtype {arr.dtype} exactly")
-    if not arr.flags.aligned:
-        arr = arr.copy()  # (buffers unpickled from a network frame may be; the engine reads aligned data)
     axes = normalized_axes(axis, arr.ndim)
+    if not arr.flags.aligned:
+        # Buffers unpickled from a network frame often are (dask's); the engine reads aligned data.
+        pieces = _aligned_pieces(arr) if where is None else None
+        if pieces is None:
+            arr = arr.copy()
+        else:
+            return _reduce_pieces(arr, operation, axes, threads, *pieces)
     kept_shape = tuple(1 if d in axes else n for d, n in enumerate(arr.shape))
     states = np.empty(kept_shape, state_dtype(arr.dtype.kind == "c"))
     mask = None
@@ -99,6 +105,48 @@ def reduce_states(a, operation, axis=None, where=None, threads=1) -> np.ndarray:
     if status != 0:  # every argument was built here: a refusal is a bug
         raise RuntimeError(f"libmean refused the states: {STATUS_NAMES.get(status, status)}")
     return states
+
+
+# Misaligned arrays are reduced in pieces of at most this many bytes, each copied into an aligned
+# buffer of the thread's (in cache, reused), rather than copied whole.
+_PIECE_BYTES = 1 << 20
+_buffers = threading.local()
+
+
+def _aligned_pieces(arr: np.ndarray):
+    """(outer axis, rows per piece) to cut a contiguous ``arr`` along its outermost axis in memory
+    order into pieces of about :data:`_PIECE_BYTES`; None if it cannot be (then it is copied)."""
+    if arr.ndim == 0 or arr.size == 0 or not (arr.flags.c_contiguous or arr.flags.f_contiguous):
+        return None
+    outer = arr.ndim - 1 if not arr.flags.c_contiguous else 0
+    row_bytes = arr.nbytes // arr.shape[outer]
+    if row_bytes > _PIECE_BYTES:
+        return None
+    return outer, _PIECE_BYTES // row_bytes
+
+
+def _reduce_pieces(arr, operation, axes, threads, outer: int, rows: int) -> np.ndarray:
+    buffer = getattr(_buffers, "piece", None)
+    if buffer is None:
+        buffer = _buffers.piece = np.empty(_PIECE_BYTES, np.uint8)
+    order = "C" if outer == 0 else "F"
+    merged = None
+    placed = None if outer in axes else np.empty(
+        tuple(1 if d in axes else n for d, n in enumerate(arr.shape)), state_dtype(arr.dtype.kind == "c"))
+    index = [slice(None)] * arr.ndim
+    for start in range(0, arr.shape[outer], rows):
+        index[outer] = slice(start, start + rows)
+        piece = arr[tuple(index)]
+        aligned = buffer[: piece.nbytes].view(arr.dtype).reshape(piece.shape, order=order)
+        np.copyto(aligned, piece)
+        states = reduce_states(aligned, operation, axes, threads=threads)
+        if placed is not None:
+            placed[tuple(index)] = states
+        elif merged is None:
+            merged = states
+        else:
+            _merge(merged, states)
+    return merged if placed is None else placed
 
 
 def merge_states(states, axis=None) -> np.ndarray:

@@ -65,10 +65,26 @@ def _reduction(a, operation: str, axis, dtype, keepdims: bool, split_every):
         keepdims=keepdims,
         # The intermediates' dtype (dask checks the chunks' against it); `meta` gives the result's.
         dtype=_states.state_dtype(a.dtype.kind == "c"),
-        split_every=split_every,
+        split_every=split_every or _split_every(a, axis),
         concatenate=True,
         meta=np.empty((0,) * out_ndim, result_dtype),
     )
+
+
+# States (596 bytes per output element and chunk) merge fastest in few, wide steps while they
+# are small: up to this many bytes of states go into one combine task (dask's default fan-in,
+# 4, makes a task per 4 chunks, and each task costs the scheduler more than such a merge).
+_COMBINE_BYTES = 4 << 20
+
+
+def _split_every(a, axis):
+    """The fan-in of the reduction tree: as many chunks' states as fit :data:`_COMBINE_BYTES`
+    (at least dask's own 4, at most 64)."""
+    axes = _states.normalized_axes(axis, a.ndim)
+    # The largest chunk's output elements (kept axes' chunk sizes).
+    cells = int(np.prod([max(c) if c else 0 for d, c in enumerate(a.chunks) if d not in axes], dtype=np.int64))
+    fan_in = _COMBINE_BYTES // max(1, cells * _states.state_dtype(a.dtype.kind == "c").itemsize)
+    return int(min(64, max(4, fan_in)))
 
 
 def _squeeze(result: np.ndarray, axis, ndim: int):

@@ -5,6 +5,8 @@ dask's own mean is not, and unchanged when a worker dies mid-computation."""
 import os
 import signal
 import time
+import warnings
+
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -148,6 +150,40 @@ def test_numpy_input_is_reduced_in_memory():
     a = np.arange(12.0).reshape(3, 4)
     assert same(nd.mean(a, axis=1), npmean.mean(a, axis=1))
     assert same(nd.sum(a), npmean.sum(a))
+
+
+def misaligned_copy(a: np.ndarray) -> np.ndarray:
+    """``a``'s values (and layout) in memory one byte off alignment, as dask's workers often
+    get chunks unpickled from network frames."""
+    raw = np.empty(a.nbytes + 1, np.uint8)
+    order = "F" if a.flags.f_contiguous and not a.flags.c_contiguous else "C"
+    shifted = raw[1:].view(a.dtype).reshape(a.shape, order=order)
+    shifted[...] = a
+    return shifted
+
+
+@pytest.mark.parametrize("dtype", ["float32", ">f8", "float16", "int16", "complex64", "bool"])
+@pytest.mark.parametrize("order", ["C", "F"])
+@pytest.mark.parametrize("piece_bytes", [64, 1 << 20])
+def test_misaligned_chunks_give_the_results_of_aligned_ones(monkeypatch, dtype, order, piece_bytes):
+    from npmean import _states
+
+    monkeypatch.setattr(_states, "_PIECE_BYTES", piece_bytes)  # 64: pieces of a row or two
+    monkeypatch.setattr(_states._buffers, "piece", None, raising=False)
+    rng = np.random.default_rng(9)
+    a = np.asarray(values(rng, (19, 7, 3), dtype, nans=True), order=order)
+    shifted = misaligned_copy(a)
+    if np.dtype(dtype).itemsize > 1:
+        assert not shifted.flags.aligned
+    for axis in (None, 0, 1, 2, (0, 2), (1, 2)):
+        for operation in OPERATIONS:
+            result_dtype = _states.result_dtype(operation, a.dtype)
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                got = _states.finish(_states.reduce_states(shifted, operation, axis), operation, result_dtype)
+                expected = _states.finish(_states.reduce_states(a, operation, axis), operation, result_dtype)
+            assert same(got, expected), (axis, operation)
+    assert same(shifted, a)  # (read, not modified)
 
 
 def test_unsupported_dtype_is_a_type_error():
