@@ -39,6 +39,7 @@ examples/c_caller: examples/c_caller.c include/mean.h libmean.so
 demo: build venv examples/c_caller
 	$(VPY) examples/raw_ctypes.py
 	$(VPY) examples/demo.py
+	$(VPY) examples/dask_xarray.py
 	./examples/c_caller
 
 # pytest last: its closing line is the run's.

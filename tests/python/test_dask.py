@@ -238,3 +238,17 @@ def test_a_worker_killed_mid_computation_changes_nothing(cluster):
     os.kill(pid, signal.SIGKILL)  # the nanny starts a new worker; dask reruns the lost tasks
     assert same(future.result(timeout=60), expected)
     assert victim not in client.scheduler_info()["workers"]  # it did die
+
+
+def test_xarray_reduce_and_apply_ufunc_give_npmeans_result():
+    xr = pytest.importorskip("xarray")
+    rng = np.random.default_rng(4)
+    a = values(rng, (60, 5, 4), "float32", nans=False)
+    field = xr.DataArray(da.from_array(a, chunks=(7, 2, 4)), dims=("time", "lat", "lon"))
+    reduced = field.reduce(nd.mean, dim="time")
+    assert isinstance(reduced.data, da.Array) and reduced.dims == ("lat", "lon")  # still lazy
+    assert same(reduced.values, npmean.mean(a, axis=0))
+    applied = xr.apply_ufunc(nd.mean, field, input_core_dims=[["time"]], kwargs={"axis": -1}, dask="allowed")
+    assert same(applied.values, npmean.mean(a, axis=0))
+    in_memory = xr.DataArray(a, dims=("time", "lat", "lon")).reduce(nd.nanmean, dim=("time", "lon"))
+    assert same(in_memory.values, npmean.nanmean(a, axis=(0, 2)))
