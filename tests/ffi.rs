@@ -344,3 +344,155 @@ mod reduce {
         assert_eq!(reduce_all::<f64>(MEAN, &input, FLOAT64, Some(&initial)).0, -10);
     }
 }
+
+/// The exact partial states: `mean_reduce_states`, `mean_states_merge`, `mean_states_finish`.
+mod states {
+    use mean::ffi::{MeanArray, mean_reduce_states, mean_states_finish, mean_states_merge};
+    use std::ptr;
+
+    const STATE: usize = 596;
+    const MEAN: i32 = 0;
+    const SUM: i32 = 2;
+    const NANMEAN: i32 = 1;
+    const FLOAT64: i32 = 12;
+    const INT64: i32 = 8;
+
+    fn vector<T>(values: &[T], type_code: i32, shape: &[i64; 1], strides: &[i64; 1]) -> MeanArray {
+        MeanArray {
+            memory: values.as_ptr().cast_mut().cast(),
+            len: size_of_val(values),
+            offset: 0,
+            type_code,
+            swapped: 0,
+            ndim: 1,
+            shape: shape.as_ptr(),
+            strides: strides.as_ptr(),
+        }
+    }
+
+    /// The state of `operation` over all of `values` (float64), and the call's status.
+    fn state_of(operation: i32, values: &[f64]) -> (i32, Vec<u8>) {
+        let shape = [values.len() as i64];
+        let input = vector(values, FLOAT64, &shape, &[8]);
+        let mut state = vec![0u8; STATE];
+        // SAFETY: a live descriptor of `values`; `state` is STATE writable bytes of its own.
+        let status = unsafe {
+            mean_reduce_states(operation, &input, ptr::null(), [0].as_ptr(), 1, state.as_mut_ptr(), STATE, 0)
+        };
+        (status, state)
+    }
+
+    /// `mean_states_finish` of `states` into as many T of `out_code`.
+    fn finish<T: Copy + Default>(operation: i32, states: &[u8], out_code: i32) -> (i32, Vec<T>) {
+        let count = states.len() / STATE;
+        let mut out = vec![T::default(); count];
+        let shape = [count as i64];
+        let strides = [size_of::<T>() as i64];
+        let output = MeanArray { memory: out.as_mut_ptr().cast(), ..vector(&out, out_code, &shape, &strides) };
+        // SAFETY: `states` holds `count` states; the output is a separate buffer of `count` T.
+        let status = unsafe { mean_states_finish(operation, states.as_ptr(), count, &output) };
+        (status, out)
+    }
+
+    #[test]
+    fn states_of_parts_merge_and_finish_to_the_whole_arrays_result() {
+        let big = 2f64.powi(80);
+        let values = [big, 1.0, 0.25, -big, 3.0, f64::NAN, 7.5];
+        for operation in [MEAN, NANMEAN, SUM] {
+            let (status, whole) = state_of(operation, &values);
+            assert_eq!(status, 0);
+            let mut merged = state_of(operation, &values[..3]).1;
+            let rest = state_of(operation, &values[3..]).1;
+            // SAFETY: both buffers hold one state.
+            assert_eq!(unsafe { mean_states_merge(merged.as_mut_ptr(), rest.as_ptr(), 1) }, 0);
+            let expected = finish::<f64>(operation, &whole, FLOAT64);
+            let got = finish::<f64>(operation, &merged, FLOAT64);
+            assert_eq!(expected.0, 0);
+            assert_eq!(got.1[0].to_bits(), expected.1[0].to_bits(), "operation {operation}");
+        }
+        // nanmean: the exact sum 11.75 over the 6 values that are not NaN (one division: rounded once).
+        let (_, state) = state_of(NANMEAN, &values);
+        assert_eq!(finish::<f64>(NANMEAN, &state, FLOAT64), (0, vec![11.75 / 6.0]));
+    }
+
+    #[test]
+    fn a_state_merged_into_itself_doubles() {
+        let (_, mut state) = state_of(SUM, &[1.5, 2.0]);
+        // SAFETY: `into == from` is allowed (no other reference to the buffer is live).
+        assert_eq!(unsafe { mean_states_merge(state.as_mut_ptr(), state.as_ptr(), 1) }, 0);
+        assert_eq!(finish::<f64>(SUM, &state, FLOAT64), (0, vec![7.0]));
+        assert_eq!(finish::<f64>(MEAN, &state, FLOAT64), (0, vec![1.75]));
+    }
+
+    #[test]
+    fn corrupt_states_are_refused_and_nothing_after_them_merged() {
+        let (_, good) = state_of(SUM, &[1.0, 2.0]);
+        for byte in [0, 8, 12, 20, 100, STATE - 1] {
+            let mut bad = good.clone();
+            bad[byte] ^= 0x10;
+            assert_eq!(finish::<f64>(SUM, &bad, FLOAT64).0, -13, "byte {byte}");
+            let mut into = [good.clone(), good.clone()].concat();
+            let from = [good.clone(), bad.clone()].concat();
+            // SAFETY: both buffers hold two states.
+            assert_eq!(unsafe { mean_states_merge(into.as_mut_ptr(), from.as_ptr(), 2) }, -13);
+            assert_eq!(finish::<f64>(SUM, &into[..STATE], FLOAT64), (0, vec![6.0])); // merged
+            assert_eq!(&into[STATE..], &good[..]); // not touched
+        }
+    }
+
+    #[test]
+    fn bad_arguments_get_their_status() {
+        let values = [1.0f64, 2.0];
+        let input = vector(&values, FLOAT64, &[2], &[8]);
+        let mut state = vec![0u8; 2 * STATE];
+        let axes = [0];
+        // SAFETY: each call is given live descriptors, or NULL/short lengths that must be refused
+        // before anything is read or written.
+        unsafe {
+            // `len` not exactly one state per output element.
+            assert_eq!(
+                mean_reduce_states(MEAN, &input, ptr::null(), axes.as_ptr(), 1, state.as_mut_ptr(), STATE - 1, 0),
+                -8
+            );
+            assert_eq!(
+                mean_reduce_states(MEAN, &input, ptr::null(), axes.as_ptr(), 1, state.as_mut_ptr(), 2 * STATE, 0),
+                -8
+            );
+            assert_eq!(mean_reduce_states(MEAN, &input, ptr::null(), axes.as_ptr(), 1, ptr::null_mut(), STATE, 0), -1);
+            assert_eq!(
+                mean_reduce_states(MEAN, ptr::null(), ptr::null(), axes.as_ptr(), 1, state.as_mut_ptr(), STATE, 0),
+                -1
+            );
+            assert_eq!(mean_reduce_states(9, &input, ptr::null(), axes.as_ptr(), 1, state.as_mut_ptr(), STATE, 0), -10);
+            assert_eq!(
+                mean_reduce_states(MEAN, &input, ptr::null(), [1].as_ptr(), 1, state.as_mut_ptr(), STATE, 0),
+                -7
+            );
+            // States written over the input are refused.
+            let mut overlapping = vec![0u8; STATE];
+            let over = MeanArray { memory: overlapping.as_mut_ptr().cast(), len: 16, ..input };
+            assert_eq!(
+                mean_reduce_states(MEAN, &over, ptr::null(), axes.as_ptr(), 1, overlapping.as_mut_ptr(), STATE, 0),
+                -9
+            );
+            assert_eq!(mean_states_merge(ptr::null_mut(), state.as_ptr(), 1), -1);
+            assert_eq!(mean_states_merge(state.as_mut_ptr(), state.as_ptr(), 0), 0); // nothing to do
+        }
+        // A mean of no values is NaN; a sum 0.
+        let (status, empty) = state_of(MEAN, &[]);
+        assert_eq!(status, 0);
+        assert!(finish::<f64>(MEAN, &empty, FLOAT64).1[0].is_nan());
+        assert_eq!(finish::<f64>(SUM, &empty, FLOAT64), (0, vec![0.0]));
+    }
+
+    #[test]
+    fn integer_finishes_are_exact_or_refused() {
+        let (_, state) = state_of(SUM, &[2f64.powi(62), 2f64.powi(62), -1.0]);
+        assert_eq!(finish::<i64>(SUM, &state, INT64), (0, vec![i64::MAX]));
+        let (_, over) = state_of(SUM, &[2f64.powi(62), 2f64.powi(62)]);
+        assert_eq!(finish::<i64>(SUM, &over, INT64).0, -12);
+        let (_, half) = state_of(SUM, &[0.5]);
+        assert_eq!(finish::<i64>(SUM, &half, INT64).0, -6); // not an integer
+        assert_eq!(finish::<i64>(MEAN, &state, INT64).0, -6); // a mean has no integer result
+    }
+}
