@@ -380,7 +380,7 @@ impl ExactSum {
         let magnitude = magnitude_digits(&sum.digits, negative);
         // Bits [0, POINT) are the fraction; bits [POINT, POINT + 128) the integer part.
         let (point_digit, point_bit) = ((POINT / 32) as usize, POINT % 32);
-        const { assert!(POINT % 32 != 0) }; // (the shifts below assume it)
+        const { assert!(!POINT.is_multiple_of(32)) }; // (the shifts below assume it)
         let fraction_mask = (1u32 << point_bit) - 1;
         if magnitude[..point_digit].iter().any(|&d| d != 0) || magnitude[point_digit] & fraction_mask != 0 {
             return None;
