@@ -155,6 +155,9 @@ def main() -> None:
 
     classic, limits = classic_library(), read_limit_library()
     rng = np.random.default_rng(0)
+    # The first long input measures the host's prefetch choice (src/kernels/host.rs): made here,
+    # so that the header reports the choice the whole run uses.
+    npmean.mean(rng.standard_normal(1 << 24).astype(np.float32))
     lines = [
         f"Machine: {platform.machine()}, {os.cpu_count()} CPUs, {cpu_name()}; numpy {np.__version__}; "
         f"npmean SIMD level {npmean.simd_level()}, software prefetch {prefetch_state()}; "

@@ -212,15 +212,8 @@ struct FastSum {
 
 impl FastSum {
     fn merge(self, other: FastSum) -> FastSum {
-        let exact = match (self.exact, other.exact) {
-            (Some(mut mine), Some(theirs)) => {
-                let merged = mine.merge(&theirs);
-                debug_assert!(merged.is_ok(), "the parts of one slice count fewer than 2^64 values");
-                Some(mine)
-            }
-            (mine, theirs) => mine.or(theirs),
-        };
-        FastSum { partial: self.partial.merge(other.partial), exact }
+        let (partial, exact) = kernels::merge_split((self.partial, self.exact), (other.partial, other.exact));
+        FastSum { partial, exact }
     }
 }
 

@@ -247,6 +247,11 @@ fn select() -> Level {
 /// Sum of f32 values, each converted to f64 exactly, at a given level, blocks in a given order;
 /// a level this CPU lacks runs the portable kernel (which has no blocks, and reads in order).
 pub fn sum_f32_at(level: Level, xs: &[f32], order: Order) -> Partial {
+    with_prefetch_trial(xs, |xs| sum_f32_kernel_at(level, xs, order), Partial::merge)
+}
+
+/// [`sum_f32_at`] without the prefetch trial.
+fn sum_f32_kernel_at(level: Level, xs: &[f32], order: Order) -> Partial {
     #[cfg(target_arch = "x86_64")]
     if level.is_available() {
         // SAFETY: each arm's feature was just detected on this CPU.
@@ -267,6 +272,27 @@ pub fn sum_f32_at(level: Level, xs: &[f32], order: Order) -> Partial {
 /// an exact accumulator instead of the double-double: the sum is then `partial` plus the
 /// accumulator (if any), and is known exactly whenever `partial.error` is zero.
 pub fn sum_f32_split_at(level: Level, xs: &[f32], order: Order) -> (Partial, Option<crate::exact::ExactSum>) {
+    with_prefetch_trial(xs, |xs| sum_f32_split_kernel_at(level, xs, order), merge_split)
+}
+
+/// Two parts' [`sum_f32_split_at`] as one.
+pub fn merge_split(
+    (partial, exact): (Partial, Option<crate::exact::ExactSum>),
+    (other_partial, other_exact): (Partial, Option<crate::exact::ExactSum>),
+) -> (Partial, Option<crate::exact::ExactSum>) {
+    let exact = match (exact, other_exact) {
+        (Some(mut mine), Some(theirs)) => {
+            let merged = mine.merge(&theirs);
+            debug_assert!(merged.is_ok(), "the parts of one slice count fewer than 2^64 values");
+            Some(mine)
+        }
+        (mine, theirs) => mine.or(theirs),
+    };
+    (partial.merge(other_partial), exact)
+}
+
+/// [`sum_f32_split_at`] without the prefetch trial.
+fn sum_f32_split_kernel_at(level: Level, xs: &[f32], order: Order) -> (Partial, Option<crate::exact::ExactSum>) {
     #[cfg(target_arch = "x86_64")]
     if level == Level::Avx512 && level.is_available() {
         let mut exact: Option<crate::exact::ExactSum> = None;
@@ -279,12 +305,17 @@ pub fn sum_f32_split_at(level: Level, xs: &[f32], order: Order) -> (Partial, Opt
         let partial = unsafe { x86_64::sum_f32_avx512(xs, order, Some(&mut add_exactly)) };
         return (partial, exact);
     }
-    (sum_f32_at(level, xs, order), None)
+    (sum_f32_kernel_at(level, xs, order), None)
 }
 
 /// Sum of f64 values in double-double at a given level, blocks in a given order; a level this
 /// CPU lacks runs the portable kernel (which has no blocks, and reads in order).
 pub fn sum_f64_at(level: Level, xs: &[f64], order: Order) -> Partial {
+    with_prefetch_trial(xs, |xs| sum_f64_kernel_at(level, xs, order), Partial::merge)
+}
+
+/// [`sum_f64_at`] without the prefetch trial.
+fn sum_f64_kernel_at(level: Level, xs: &[f64], order: Order) -> Partial {
     #[cfg(target_arch = "x86_64")]
     if level.is_available() {
         // SAFETY: each arm's feature was just detected on this CPU.
@@ -298,6 +329,28 @@ pub fn sum_f64_at(level: Level, xs: &[f64], order: Order) -> Partial {
         }
     }
     portable::sum_f64(xs)
+}
+
+/// `sum(xs)`; but the first long input of a process (per [`host::PrefetchTrial`]) first sums
+/// its first blocks alternately without and with software prefetch, timed, then the rest with
+/// the choice made, the parts merged. The same values either way: only the speed depends on it.
+fn with_prefetch_trial<T, R>(xs: &[T], sum: impl Fn(&[T]) -> R, merge: impl Fn(R, R) -> R) -> R {
+    if size_of_val(xs) < host::TRIAL_FROM_BYTES {
+        return sum(xs);
+    }
+    let Some(mut trial) = host::PrefetchTrial::start() else {
+        return sum(xs);
+    };
+    let block = host::TRIAL_BLOCK_BYTES / size_of::<T>();
+    let (head, rest) = xs.split_at(2 * host::TRIAL_BLOCKS * block);
+    // Without, with, without, ...: both choices meet the same state of memory.
+    let head_sum =
+        head.chunks_exact(block).enumerate().map(|(k, part)| trial.time(k % 2 == 1, || sum(part))).reduce(&merge);
+    drop(trial); // (keeps the faster choice if it won clearly)
+    match head_sum {
+        Some(head_sum) => merge(head_sum, sum(rest)),
+        None => sum(rest),
+    }
 }
 
 /// Runs shorter than this are summed one value at a time (the vector lanes' final fold costs
