@@ -110,6 +110,11 @@ def cli_rows(rounds: int) -> list[str]:
         expected = npmean.mean(block)  # copies of a block have the block's exact mean
         env = {**os.environ, "PYTHONPATH": str(ROOT / "python")}
         python = sys.executable
+        # Byte-compiled, as an installed npmean is (pip compiles it; numpy's is too): without, an
+        # environment with PYTHONDONTWRITEBYTECODE would compile npmean's source at every start.
+        import compileall
+
+        compileall.compile_dir(str(ROOT / "python" / "npmean"), quiet=1)
         commands = {
             "python -c \"np.load(f, mmap_mode='r').mean()\"":
                 [python, "-c", "import sys, numpy as np; print(np.load(sys.argv[1], mmap_mode='r').mean())", str(path)],
