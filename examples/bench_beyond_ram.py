@@ -23,6 +23,19 @@ sys.path.insert(0, str(ROOT / "python"))
 import npmean  # noqa: E402
 
 
+def interleaved(fns: dict, rounds: int) -> dict:
+    """Each call's wall times over ``rounds`` rounds, in a shuffled order every round."""
+    samples = {name: [] for name in fns}
+    names = list(fns)
+    for _ in range(rounds):
+        random.shuffle(names)
+        for name in names:
+            start = time.perf_counter()
+            fns[name]()
+            samples[name].append(time.perf_counter() - start)
+    return samples
+
+
 def dask_rows(rounds: int) -> list[str]:
     """10^8 float32 values in 16 chunks, persisted on a LocalCluster of 2 worker processes (one
     thread each): the time of `.compute()` of each mean (median of interleaved rounds), whether
@@ -50,14 +63,8 @@ def dask_rows(rounds: int) -> list[str]:
             wait(arrays[chunks])
         contenders = {"dask.array.mean": lambda x: x.mean(), "npmean.dask.mean": nd.mean}
         results = {name: {c: fn(x).compute() for c, x in arrays.items()} for name, fn in contenders.items()}
-        samples = {name: [] for name in contenders}
-        names = list(contenders)
-        for _ in range(max(5, rounds)):
-            random.shuffle(names)
-            for name in names:
-                start = time.perf_counter()
-                contenders[name](arrays[16]).compute()
-                samples[name].append(time.perf_counter() - start)
+        samples = interleaved({name: lambda fn=fn: fn(arrays[16]).compute() for name, fn in contenders.items()},
+                              max(5, rounds))
     times = {name: statistics.median(s) for name, s in samples.items()}
     out += ["| contender | time (16 chunks) | GB/s | × dask | correctly rounded (16 chunks) | same for 7 / 16 / 64 chunks |",
             "|---|---:|---:|---:|---|---|"]
@@ -125,14 +132,8 @@ def cli_rows(rounds: int) -> list[str]:
         got = subprocess.run(commands[f"npmean mean FILE ({os.cpu_count()} threads)"], capture_output=True,
                              text=True, env=env, check=True).stdout.strip()
         numpy_got = subprocess.run(next(iter(commands.values())), capture_output=True, text=True, check=True).stdout.strip()
-        samples = {name: [] for name in commands}
-        names = list(commands)
-        for _ in range(max(5, rounds)):
-            random.shuffle(names)
-            for name in names:
-                start = time.perf_counter()
-                subprocess.run(commands[name], stdout=subprocess.DEVNULL, env=env, check=True)
-                samples[name].append(time.perf_counter() - start)
+        samples = interleaved({name: lambda argv=argv: subprocess.run(argv, stdout=subprocess.DEVNULL, env=env, check=True)
+                               for name, argv in commands.items()}, max(5, rounds))
         from npmean import _cli
 
         def in_process_cli(threads):
@@ -144,14 +145,7 @@ def cli_rows(rounds: int) -> list[str]:
             f"npmean CLI's reduction ({os.cpu_count()} threads)": in_process_cli(os.cpu_count()),
             "npmean CLI's reduction (1 thread)": in_process_cli(1),
         }
-        inner_samples = {name: [] for name in inner}
-        names = list(inner)
-        for _ in range(max(5, rounds)):
-            random.shuffle(names)
-            for name in names:
-                start = time.perf_counter()
-                inner[name]()
-                inner_samples[name].append(time.perf_counter() - start)
+        inner_samples = interleaved(inner, max(5, rounds))
         _, peak_kib = peak_anonymous_memory(commands[f"npmean mean FILE ({os.cpu_count()} threads)"], env)
         nbytes = path.stat().st_size
     base = statistics.median(samples[next(iter(commands))])

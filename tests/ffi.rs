@@ -112,8 +112,8 @@ mod reduce {
     use mean::ffi::{MeanArray, mean_reduce};
     use std::ptr;
 
-    const FLOAT64: i32 = 12;
-    const BOOL: i32 = 1;
+    pub(super) const FLOAT64: i32 = 12;
+    pub(super) const BOOL: i32 = 1;
 
     fn view(memory: &[f64], offset: usize, shape: &[i64], strides: &[i64]) -> MeanArray {
         MeanArray {
@@ -221,7 +221,7 @@ mod reduce {
     }
 
     /// A 1-d descriptor of `values` (any plain element type) with the engine's `type_code`.
-    fn vector<T>(values: &[T], type_code: i32, shape: &[i64; 1], strides: &[i64; 1]) -> MeanArray {
+    pub(super) fn vector<T>(values: &[T], type_code: i32, shape: &[i64; 1], strides: &[i64; 1]) -> MeanArray {
         MeanArray {
             memory: values.as_ptr().cast_mut().cast(),
             len: size_of_val(values),
@@ -258,13 +258,13 @@ mod reduce {
         (status, out[0])
     }
 
-    const MEAN: i32 = 0;
-    const NANMEAN: i32 = 1;
-    const SUM: i32 = 2;
-    const NANSUM: i32 = 3;
-    const INT8: i32 = 2;
-    const INT64: i32 = 8;
-    const UINT64: i32 = 9;
+    pub(super) const MEAN: i32 = 0;
+    pub(super) const NANMEAN: i32 = 1;
+    pub(super) const SUM: i32 = 2;
+    pub(super) const NANSUM: i32 = 3;
+    pub(super) const INT8: i32 = 2;
+    pub(super) const INT64: i32 = 8;
+    pub(super) const UINT64: i32 = 9;
 
     #[test]
     fn each_operation_gives_its_exact_result_rounded_once() {
@@ -347,28 +347,11 @@ mod reduce {
 
 /// The exact partial states: `mean_reduce_states`, `mean_states_merge`, `mean_states_finish`.
 mod states {
+    use super::reduce::{FLOAT64, INT64, MEAN, NANMEAN, SUM, vector};
     use mean::ffi::{MeanArray, mean_reduce_states, mean_states_finish, mean_states_merge};
     use std::ptr;
 
     const STATE: usize = 596;
-    const MEAN: i32 = 0;
-    const SUM: i32 = 2;
-    const NANMEAN: i32 = 1;
-    const FLOAT64: i32 = 12;
-    const INT64: i32 = 8;
-
-    fn vector<T>(values: &[T], type_code: i32, shape: &[i64; 1], strides: &[i64; 1]) -> MeanArray {
-        MeanArray {
-            memory: values.as_ptr().cast_mut().cast(),
-            len: size_of_val(values),
-            offset: 0,
-            type_code,
-            swapped: 0,
-            ndim: 1,
-            shape: shape.as_ptr(),
-            strides: strides.as_ptr(),
-        }
-    }
 
     /// The state of `operation` over all of `values` (float64), and the call's status.
     fn state_of(operation: i32, values: &[f64]) -> (i32, Vec<u8>) {
