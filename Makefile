@@ -83,6 +83,10 @@ test-install: venv
 	  path = npmean.library().path; assert 'site-packages' in str(path), path; \
 	  m = npmean.mean(np.ones(10**7, np.float32)); assert m == 1.0, m; \
 	  print('pip install . ok:', path)"
+	# The console script of the install: the mean of a file, from another directory.
+	cd /tmp && $(CURDIR)/build/install-venv/bin/python -c "import numpy as np; np.save('npmean-install-check.npy', np.arange(5.0))" \
+	  && test "$$($(CURDIR)/build/install-venv/bin/npmean mean npmean-install-check.npy)" = 2.0 \
+	  && rm npmean-install-check.npy && echo 'npmean console script ok'
 
 bench: build venv
 	$(VPY) -m pip install --quiet -r requirements-bench.txt
