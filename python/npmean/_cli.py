@@ -119,10 +119,10 @@ def run(args) -> int:
     progress = Progress(args.files, enabled=not args.no_progress)
     # States are kept where something is merged or saved; else each file's results suffice.
     keep_states = bool(args.save_state) or (not args.each and len(args.files) + len(args.merge) > 1)
+    job = Job(operation, axis, threads, progress, keep_states, args.dtype)
     partials = []
     try:
         for path in args.files:
-            job = Job(operation, axis, threads, progress, keep_states, args.dtype)
             partials.append((path, reduce_file(path, args.key, job)))
     finally:
         progress.close()
@@ -366,7 +366,7 @@ class Accumulated:
     def __init__(self, path: str, shape, axes, dtype: np.dtype, plan: Plan, job: Job):
         self.path, self.axes, self.plan, self.job, self.dtype = path, axes, plan, job, dtype
         self.merging = plan.axis is None or plan.axis in axes
-        self.kept = tuple(1 if d in axes else n for d, n in enumerate(shape))
+        self.kept = _states.kept_shape(shape, axes)
         self.count = 0
         self.states = self.result = None
         if self.merging:
@@ -539,7 +539,7 @@ def reduce_npz(path: str, key, job: Job) -> Partial:
                             raise FileError(f"{name}: truncated: the data ends before the {shape} array the header describes")
                         got += more
                     chunk = np.frombuffer(view, dtype).reshape(row_shape, order="F" if fortran else "C")
-                    accumulated.add(start, _states.reduce_states(chunk, job.operation, axes, threads=job.threads))
+                    accumulated.add(start, _states.reduce_states(chunk, job.operation, axes))
                     job.progress.update(int(nbytes * compression))  # (the bar counts the file's bytes)
                     del chunk, view
         except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as error:  # CRC mismatches included

@@ -69,10 +69,14 @@ def normalized_axes(axis, ndim: int) -> tuple:
     return tuple(sorted(_normalize_axis_tuple(axis, ndim)))
 
 
-def reduce_states(a, operation, axis=None, where=None, threads=1) -> np.ndarray:
+def kept_shape(shape, axes) -> tuple:
+    """``shape`` with the (normalized) ``axes`` kept as length 1."""
+    return tuple(1 if d in axes else n for d, n in enumerate(shape))
+
+
+def reduce_states(a, operation, axis=None, where=None) -> np.ndarray:
     """The states of the ``operation`` (a name of :data:`OPERATIONS`) of ``a`` over ``axis``,
-    with the reduced axes kept as length 1. ``a`` is read in place (any layout, byte order), by
-    up to ``threads`` threads of the library."""
+    with the reduced axes kept as length 1. ``a`` is read in place (any layout, byte order)."""
     op = OPERATIONS[operation]
     arr = np.asarray(a)
     if not supported(arr.dtype):
@@ -84,9 +88,8 @@ def reduce_states(a, operation, axis=None, where=None, threads=1) -> np.ndarray:
         if pieces is None:
             arr = arr.copy()
         else:
-            return _reduce_pieces(arr, operation, axes, threads, *pieces)
-    kept_shape = tuple(1 if d in axes else n for d, n in enumerate(arr.shape))
-    states = np.empty(kept_shape, state_dtype(arr.dtype.kind == "c"))
+            return _reduce_pieces(arr, operation, axes, *pieces)
+    states = np.empty(kept_shape(arr.shape, axes), state_dtype(arr.dtype.kind == "c"))
     mask = None
     if where is not None:
         mask = np.broadcast_to(np.asarray(where, dtype=bool), arr.shape)
@@ -100,7 +103,7 @@ def reduce_states(a, operation, axis=None, where=None, threads=1) -> np.ndarray:
     slots.axes[: len(axes)] = axes
     lib = _mean.library()
     status = lib.mean_reduce_states(
-        op.code, source, masked, slots.axes, len(axes), states.ctypes.data, states.nbytes, threads
+        op.code, source, masked, slots.axes, len(axes), states.ctypes.data, states.nbytes, 1
     )
     if status != 0:  # every argument was built here: a refusal is a bug
         raise RuntimeError(f"libmean refused the states: {STATUS_NAMES.get(status, status)}")
@@ -125,21 +128,20 @@ def _aligned_pieces(arr: np.ndarray):
     return outer, _PIECE_BYTES // row_bytes
 
 
-def _reduce_pieces(arr, operation, axes, threads, outer: int, rows: int) -> np.ndarray:
+def _reduce_pieces(arr, operation, axes, outer: int, rows: int) -> np.ndarray:
     buffer = getattr(_buffers, "piece", None)
     if buffer is None:
         buffer = _buffers.piece = np.empty(_PIECE_BYTES, np.uint8)
     order = "C" if outer == 0 else "F"
     merged = None
-    placed = None if outer in axes else np.empty(
-        tuple(1 if d in axes else n for d, n in enumerate(arr.shape)), state_dtype(arr.dtype.kind == "c"))
+    placed = None if outer in axes else np.empty(kept_shape(arr.shape, axes), state_dtype(arr.dtype.kind == "c"))
     index = [slice(None)] * arr.ndim
     for start in range(0, arr.shape[outer], rows):
         index[outer] = slice(start, start + rows)
         piece = arr[tuple(index)]
         aligned = buffer[: piece.nbytes].view(arr.dtype).reshape(piece.shape, order=order)
         np.copyto(aligned, piece)
-        states = reduce_states(aligned, operation, axes, threads=threads)
+        states = reduce_states(aligned, operation, axes)
         if placed is not None:
             placed[tuple(index)] = states
         elif merged is None:
@@ -154,7 +156,7 @@ def merge_states(states, axis=None) -> np.ndarray:
     states = np.asarray(states)
     _check_states(states)
     axes = normalized_axes(axis, states.ndim)
-    merged_shape = tuple(1 if d in axes else n for d, n in enumerate(states.shape))
+    merged_shape = kept_shape(states.shape, axes)
     parts = int(np.prod([states.shape[d] for d in axes], dtype=np.int64))
     if parts == 1:
         return np.ascontiguousarray(states).reshape(merged_shape)
@@ -238,5 +240,5 @@ def result_dtype(operation, in_dtype, dtype=None) -> np.dtype:
     return result
 
 
-__all__ = ["OPERATIONS", "finish", "merge_into", "merge_states", "normalized_axes", "reduce_states", "result_dtype", "state_dtype"]
+__all__ = ["OPERATIONS", "finish", "merge_into", "merge_states", "kept_shape", "normalized_axes", "reduce_states", "result_dtype", "state_dtype"]
 
