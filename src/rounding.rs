@@ -59,13 +59,17 @@ pub fn round_mean(partial: Partial, n: usize, format: Format) -> Rounded {
     }
 }
 
-/// The mean of `n` values whose sum is exactly `sum` (an f64), by one division where that is
-/// provably the correctly rounded mean: `sum / n` rounds once to f64 (both exact), and rounding
-/// that again to a narrower format gives the same result as rounding the exact quotient unless
-/// the f64 quotient is exactly on one of the narrower format's midpoints (then the two may
-/// differ, and `None` leaves it to the general test), or outside its normal range. Costs a
-/// division instead of the test's two and its FMA: what a reduction into many small cells
-/// whose sums are exact (integers, certified float32 sums) pays per cell.
+/// The mean of `n` values whose sum is exactly `sum` (an f64), by one division: `sum / n`
+/// rounds once to f64 (both exact), and rounding that again to a narrower format gives the same
+/// result as rounding the exact quotient unless the f64 quotient is exactly one of the narrower
+/// format's midpoints. Such midpoints are common, not rare: a float32 mean of three values is
+/// one whenever the sum is 3 times an odd 25-bit integer (one row in six of uniform data). There
+/// the remainder `sum - quotient * n` (one FMA, exact: the remainder of a correctly rounded
+/// division is a float) tells whether the division was exact: then the quotient is the exact
+/// mean, a tie, and rounds to even; if not, `None` leaves it to the general test, as it does
+/// results outside the narrower format's normal range. Costs a division instead of the test's
+/// two and its FMA: what a reduction into many small cells whose sums are exact (integers,
+/// certified float32 sums) pays per cell.
 fn divide_exact_sum(sum: f64, n: usize, format: Format) -> Option<Rounded> {
     if sum == 0.0 {
         return Some(Rounded::ExactZero);
@@ -73,15 +77,17 @@ fn divide_exact_sum(sum: f64, n: usize, format: Format) -> Option<Rounded> {
     if !sum.is_finite() || n as u64 > 1 << 53 {
         return None;
     }
-    let quotient = sum / n as f64;
+    let divisor = n as f64;
+    let quotient = sum / divisor;
     let (low_bits, smallest_normal, largest) = match format {
         Format::Binary64 => return Some(Rounded::Certain(quotient)),
         Format::Binary32 => (29, f64::from(f32::MIN_POSITIVE), f64::from(f32::MAX)),
         Format::Binary16 => (42, 2f64.powi(-14), 65504.0),
     };
-    let magnitude = quotient.abs();
-    let below = quotient.to_bits() & ((1u64 << low_bits) - 1);
-    if below == 1 << (low_bits - 1) || !(smallest_normal..=largest).contains(&magnitude) {
+    let on_midpoint = quotient.to_bits() & ((1u64 << low_bits) - 1) == 1 << (low_bits - 1);
+    if !(smallest_normal..=largest).contains(&quotient.abs())
+        || (on_midpoint && (-quotient).mul_add(divisor, sum) != 0.0)
+    {
         return None;
     }
     Some(Rounded::Certain(match format {

@@ -6,7 +6,6 @@ mod common;
 use common::*;
 use mean::{exact_mean_f32, exact_mean_f64, mean_f32, mean_f64};
 
-
 #[test]
 fn every_length_and_alignment_f32() {
     for kind in KINDS {
@@ -140,8 +139,10 @@ fn ties_among_wide_magnitudes_take_the_exact_path() {
     // of the first (see tests/kernels.rs).
     use mean::kernels::{Level, Order, sum_f32_at, sum_f64_at};
     use mean::rounding::{Format, Rounded, round_mean};
-    let f32_pattern = [2f32.powi(40), -(2f32.powi(40)), 2f32.powi(-60), -(2f32.powi(-60)), 4.0, 2.5, 0.5 + 7.0 * 2f32.powi(-24)];
-    let f64_pattern = [2f64.powi(600), -(2f64.powi(600)), 2f64.powi(-600), -(2f64.powi(-600)), 4.0, 2.5, 0.5 + 7.0 * 2f64.powi(-53)];
+    let f32_pattern =
+        [2f32.powi(40), -(2f32.powi(40)), 2f32.powi(-60), -(2f32.powi(-60)), 4.0, 2.5, 0.5 + 7.0 * 2f32.powi(-24)];
+    let f64_pattern =
+        [2f64.powi(600), -(2f64.powi(600)), 2f64.powi(-600), -(2f64.powi(-600)), 4.0, 2.5, 0.5 + 7.0 * 2f64.powi(-53)];
     for n in [7 * 3000, 7 * 40_000] {
         let xs32: Vec<f32> = f32_pattern.iter().copied().cycle().take(n).collect();
         let xs64: Vec<f64> = f64_pattern.iter().copied().cycle().take(n).collect();
@@ -149,8 +150,16 @@ fn ties_among_wide_magnitudes_take_the_exact_path() {
             // (The scalar kernel adds such blocks with TwoSum, value by value, and may still
             // know its sum exactly.)
             if level != Level::Scalar {
-                assert_eq!(round_mean(sum_f32_at(level, &xs32, Order::Forward), n, Format::Binary32), Rounded::Unsure, "{level:?}");
-                assert_eq!(round_mean(sum_f64_at(level, &xs64, Order::Forward), n, Format::Binary64), Rounded::Unsure, "{level:?}");
+                assert_eq!(
+                    round_mean(sum_f32_at(level, &xs32, Order::Forward), n, Format::Binary32),
+                    Rounded::Unsure,
+                    "{level:?}"
+                );
+                assert_eq!(
+                    round_mean(sum_f64_at(level, &xs64, Order::Forward), n, Format::Binary64),
+                    Rounded::Unsure,
+                    "{level:?}"
+                );
                 assert!(mean::takes_exact_path_f64(&xs64, level), "{level:?}");
                 // f32 with AVX-512 sums such blocks exactly in the first pass.
                 assert_eq!(mean::takes_exact_path_f32(&xs32, level), level != Level::Avx512, "{level:?}");
@@ -232,4 +241,24 @@ fn float32_data_that_no_block_can_certify_takes_one_pass_at_avx512() {
         assert!(!mean::takes_exact_path_f32(part, Level::Avx512), "offset {offset}");
         assert_eq!(mean::mean_f32_using(part, 1, Level::Avx512), exact_mean_f32(part), "offset {offset}");
     }
+}
+
+#[test]
+fn exact_ties_of_narrow_means_are_rounded_to_even_by_one_division() {
+    use mean::kernels::Partial;
+    use mean::rounding::{Format, Rounded, round_mean};
+    // 2^25 + 2^24 + 3 = 3 * (2^24 + 1): the mean is exactly the float32 midpoint between 2^24
+    // and 2^24 + 2, which rounds to even (2^24); a hair above it (a sum still exact in f64) rounds up.
+    let two24 = 2f64.powi(24);
+    let tie = Partial::exact(2f64.powi(25) + two24 + 3.0);
+    assert_eq!(round_mean(tie, 3, Format::Binary32), Rounded::Certain(two24));
+    let above = Partial::exact(2f64.powi(25) + two24 + 3.0 + 2f64.powi(-27));
+    assert_eq!(round_mean(above, 3, Format::Binary32), Rounded::Certain(two24 + 2.0));
+    let below = Partial::exact(2f64.powi(25) + two24 + 3.0 - 2f64.powi(-27));
+    assert_eq!(round_mean(below, 3, Format::Binary32), Rounded::Certain(two24));
+    // The same for binary16: (2048 + 1) is the midpoint between 2048 and 2050.
+    let tie16 = Partial::exact(3.0 * 2049.0);
+    assert_eq!(round_mean(tie16, 3, Format::Binary16), Rounded::Certain(2048.0));
+    let odd16 = Partial::exact(3.0 * 2051.0); // the midpoint between 2050 and 2052: to even, 2052
+    assert_eq!(round_mean(odd16, 3, Format::Binary16), Rounded::Certain(2052.0));
 }
