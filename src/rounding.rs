@@ -46,6 +46,7 @@ const SMALLEST_CERTIFIED_SUM: f64 = 1e-270;
 const BOUND_MARGIN: f64 = 1.0 + 1.0 / (1u64 << 20) as f64;
 
 /// The mean `partial / n` rounded to `format`, if the error bound makes it certain.
+#[inline]
 pub fn round_mean(partial: Partial, n: usize, format: Format) -> Rounded {
     if partial.error == 0.0
         && partial.sum.lo == 0.0
@@ -70,7 +71,8 @@ pub fn round_mean(partial: Partial, n: usize, format: Format) -> Rounded {
 /// results outside the narrower format's normal range. Costs a division instead of the test's
 /// two and its FMA: what a reduction into many small cells whose sums are exact (integers,
 /// certified float32 sums) pays per cell.
-fn divide_exact_sum(sum: f64, n: usize, format: Format) -> Option<Rounded> {
+#[inline]
+pub fn divide_exact_sum(sum: f64, n: usize, format: Format) -> Option<Rounded> {
     if sum == 0.0 {
         return Some(Rounded::ExactZero);
     }
@@ -94,6 +96,38 @@ fn divide_exact_sum(sum: f64, n: usize, format: Format) -> Option<Rounded> {
         Format::Binary32 => f64::from(quotient as f32),
         _ => f16_to_f64(f64_to_f16_bits(quotient)),
     }))
+}
+
+/// Float32 means of `n` values each whose sums are exactly `sums[k]`, by [`divide_exact_sum`]'s
+/// argument without its branches, so that the loop vectorizes (a reduction into many tiny cells
+/// pays this per cell): `means[k]` is the correctly rounded mean (+0.0 for a zero sum) unless
+/// `undecided[k]`, set where one division cannot say — a quotient outside float32's normal range
+/// (or a sum that is not finite), or on a float32 midpoint without being exact (rounding it
+/// again would round twice). Whether the division was exact is tested without an FMA (which
+/// is a libm call in a baseline x86-64 build): `q` split into two 26-bit halves (Veltkamp),
+/// each times `n` (at most 2^26) is exact, and `sum - n q_hi` is exact by Sterbenz's lemma.
+pub fn exact_sums_to_f32_means(sums: &[f64], n: usize, means: &mut [f32], undecided: &mut [bool]) {
+    assert!((1..=1 << 26).contains(&n), "n must fit the exactness test's split");
+    let divisor = n as f64;
+    const SPLIT: f64 = 134_217_729.0; // 2^27 + 1
+    const LOW_BITS: u64 = (1 << 29) - 1; // the f64 bits below float32's last
+    const MIDPOINT: u64 = 1 << 28;
+    let smallest = f64::from(f32::MIN_POSITIVE);
+    let largest = f64::from(f32::MAX);
+    let (means, undecided) = (&mut means[..sums.len()], &mut undecided[..sums.len()]);
+    for ((&sum, mean), undecided) in sums.iter().zip(means).zip(undecided) {
+        let quotient = sum / divisor;
+        let scaled = SPLIT * quotient;
+        let high = scaled - (scaled - quotient);
+        let low = quotient - high;
+        let exact = sum - divisor * high == divisor * low;
+        let on_midpoint = quotient.to_bits() & LOW_BITS == MIDPOINT;
+        let magnitude = quotient.abs();
+        let in_range = magnitude >= smallest && magnitude <= largest;
+        let zero = sum == 0.0;
+        *mean = if zero { 0.0 } else { quotient as f32 };
+        *undecided = !zero & (!in_range | (on_midpoint & !exact));
+    }
 }
 
 /// The mean of `n` values whose sum is exactly `sum.hi + sum.lo`, rounded once.

@@ -262,3 +262,50 @@ fn exact_ties_of_narrow_means_are_rounded_to_even_by_one_division() {
     let odd16 = Partial::exact(3.0 * 2051.0); // the midpoint between 2050 and 2052: to even, 2052
     assert_eq!(round_mean(odd16, 3, Format::Binary16), Rounded::Certain(2052.0));
 }
+
+#[test]
+fn branch_free_float32_means_of_exact_sums_agree_with_the_exact_mean() {
+    use mean::exact::ExactSum;
+    use mean::rounding::exact_sums_to_f32_means;
+    let mut rng = Rng::new(41);
+    let mut sums = vec![0.0, -0.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, f64::MIN_POSITIVE, 1e-40, 3.4e38 * 16.0];
+    let two24 = 2f64.powi(24);
+    for n in 1..=16u32 {
+        // Exact float32 midpoints times n (ties, rounded to even), and sums a hair off them.
+        for odd in [1.0, 3.0, 2f64.powi(24) + 1.0] {
+            let tie = (two24 + odd) * f64::from(n) * 2f64.powi(-3);
+            sums.extend([tie, tie.next_up(), tie.next_down()]);
+        }
+    }
+    while sums.len() < 4096 {
+        // Sums of a few float32 values of every magnitude, some near float32's ends.
+        let parts = 1 + rng.next_u64() % 16;
+        let scale = 2f64.powi((rng.next_u64() % 300) as i32 - 150);
+        sums.push((0..parts).map(|_| f64::from((rng.normal() * scale) as f32)).sum());
+    }
+    for n in 1..=16 {
+        let mut means = vec![0.0f32; sums.len()];
+        let mut undecided = vec![false; sums.len()];
+        exact_sums_to_f32_means(&sums, n, &mut means, &mut undecided);
+        let mut decided = 0;
+        for (k, &sum) in sums.iter().enumerate() {
+            let mut exact = ExactSum::new();
+            exact.add(sum);
+            (1..n).for_each(|_| exact.add(0.0));
+            let expected = exact.mean_f32();
+            if sum == 0.0 {
+                assert!(!undecided[k] && means[k].to_bits() == 0, "a zero sum gives +0.0");
+            } else if !undecided[k] {
+                decided += 1;
+                assert_eq!(means[k].to_bits(), expected.to_bits(), "sum {sum:e}, n {n}: {} vs {expected}", means[k]);
+            } else {
+                // Left to the exact path only where one division cannot say.
+                let q = sum / n as f64;
+                let midpoint = q.to_bits() & ((1 << 29) - 1) == 1 << 28;
+                let in_range = (f64::from(f32::MIN_POSITIVE)..=f64::from(f32::MAX)).contains(&q.abs());
+                assert!(!in_range || midpoint, "sum {sum:e}, n {n} undecided");
+            }
+        }
+        assert!(decided > sums.len() / 2, "n {n}: only {decided} decided");
+    }
+}

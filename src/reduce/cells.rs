@@ -32,7 +32,7 @@ use super::element::{ByteOrder, Decode};
 use super::layout::{Loop, Loops, Plan, for_each_start};
 use crate::exact::{ExactSum, SERIALIZED_LEN};
 use crate::kernels::{self, DoubleDouble, Level, Partial, UNIT_ROUNDOFF};
-use crate::rounding::{Format, Rounded, exact_mean, exact_sum, round_mean};
+use crate::rounding::{Format, Rounded, divide_exact_sum, exact_mean, exact_sum, exact_sums_to_f32_means, round_mean};
 
 /// Adjacent cells summed together by the vertical traversal: 16 KiB of each accumulator array
 /// (~80 KiB of stack with the counts and the certified block), so that each input row is read
@@ -131,6 +131,89 @@ impl Output<'_> {
         self.bytes[at..at + SERIALIZED_LEN].copy_from_slice(&state.to_bytes());
     }
 
+    /// Writes the mean of each cell `k` (output at `cells[k].1`) of `counts[k]` values whose
+    /// exact sum is `sums[k]`, where one division rounds it (`divide_exact_sum`). Returns how
+    /// many it could not, their `k` at the front of `undecided`. One loop per format, so that
+    /// a cell costs its division and a store.
+    fn write_exact_means(
+        &mut self,
+        cells: &[(isize, isize)],
+        sums: &[f64],
+        counts: &[u64],
+        undecided: &mut [u16],
+    ) -> usize {
+        let swapped = self.swapped;
+        match self.format {
+            Format::Binary16 => self.write_exact_means_as(cells, sums, counts, undecided, Format::Binary16, |mean| {
+                let bits = super::element::f64_to_f16_bits(mean);
+                if swapped { bits.swap_bytes() } else { bits }.to_ne_bytes()
+            }),
+            Format::Binary32 => self.write_exact_means_as(cells, sums, counts, undecided, Format::Binary32, |mean| {
+                let bits = (mean as f32).to_bits();
+                if swapped { bits.swap_bytes() } else { bits }.to_ne_bytes()
+            }),
+            Format::Binary64 => self.write_exact_means_as(cells, sums, counts, undecided, Format::Binary64, |mean| {
+                let bits = mean.to_bits();
+                if swapped { bits.swap_bytes() } else { bits }.to_ne_bytes()
+            }),
+        }
+    }
+
+    #[inline(always)]
+    fn write_exact_means_as<const N: usize>(
+        &mut self,
+        cells: &[(isize, isize)],
+        sums: &[f64],
+        counts: &[u64],
+        undecided: &mut [u16],
+        format: Format,
+        encode: impl Fn(f64) -> [u8; N],
+    ) -> usize {
+        let mut left = 0;
+        for (k, &(_, at)) in cells.iter().enumerate() {
+            let rounded = if counts[k] == 0 { None } else { divide_exact_sum(sums[k], counts[k] as usize, format) };
+            match rounded {
+                Some(rounded) => {
+                    // (An exact zero sum gives +0.0, as in `finish_float`.)
+                    let mean = if let Rounded::Certain(mean) = rounded { mean } else { 0.0 };
+                    self.bytes[at as usize..at as usize + N].copy_from_slice(&encode(mean));
+                }
+                None => {
+                    undecided[left] = k as u16;
+                    left += 1;
+                }
+            }
+        }
+        left
+    }
+
+    /// [`Output::write_exact_means`] for a float32 output and cells of `n` values each, by
+    /// `rounding::exact_sums_to_f32_means` (vectorized), stored straight when the output is
+    /// native.
+    fn write_exact_f32_means(
+        &mut self,
+        cells: &[(isize, isize)],
+        sums: &[f64],
+        n: usize,
+        undecided: &mut [u16],
+    ) -> usize {
+        let mut means = [0.0f32; TINY_ROWS_PER_CERTIFICATE];
+        let mut unsure = [false; TINY_ROWS_PER_CERTIFICATE];
+        exact_sums_to_f32_means(sums, n, &mut means, &mut unsure);
+        let mut left = 0;
+        for (k, &(_, at)) in cells.iter().enumerate() {
+            if unsure[k] {
+                undecided[left] = k as u16;
+                left += 1;
+            } else {
+                let bits = means[k].to_bits();
+                let bits = if self.swapped { bits.swap_bytes() } else { bits };
+                self.bytes[at as usize..at as usize + 4].copy_from_slice(&bits.to_ne_bytes());
+            }
+        }
+        left
+    }
+
     /// Writes `value` (a value of the format, held in an f64) at byte offset `at`.
     pub fn write(&mut self, at: isize, value: f64) {
         let at = at as usize;
@@ -188,11 +271,12 @@ pub fn run<D: Decode, O: ByteOrder>(input: &Input<D>, plan: &Plan, out: &mut Out
     } else {
         let mut scratch = FloatCell::<D, O>::new(level, task.skip_nan);
         if let Some(row) = short_plain_rows::<D, O>(input, &plan.reduced) {
-            let mut batch = RowBatch { starts: [(0, 0); ROWS_PER_CERTIFICATE], len: 0, row, retry_in: 0 };
+            let capacity = if row.len <= TINY_ROW { TINY_ROWS_PER_CERTIFICATE } else { ROWS_PER_CERTIFICATE };
+            let mut batch = RowBatch { starts: [(0, 0); TINY_ROWS_PER_CERTIFICATE], len: 0, row, retry_in: 0 };
             for_each_start(plan.kept.as_slice(), start, |i, _, o| {
                 batch.starts[batch.len] = (i, o);
                 batch.len += 1;
-                if batch.len == ROWS_PER_CERTIFICATE {
+                if batch.len == capacity {
                     batch.finish::<D, O>(input, &plan.reduced, out, task, level, &mut scratch);
                 }
             });
@@ -208,6 +292,11 @@ pub fn run<D: Decode, O: ByteOrder>(input: &Input<D>, plan: &Plan, out: &mut Out
 /// Short rows summed under one certificate: a kernel call per row costs less than the flag's
 /// two accesses (which wait for every add in flight: ~40 ns on an Intel Xeon, measured).
 const ROWS_PER_CERTIFICATE: usize = 32;
+/// Rows at most this long are added value by value inside the batch's window (a kernel call
+/// costs more than their adds), and batched by [`TINY_ROWS_PER_CERTIFICATE`] so that the flag's
+/// cost per row stays below a nanosecond.
+const TINY_ROW: usize = 16;
+const TINY_ROWS_PER_CERTIFICATE: usize = 256;
 
 /// The row of a horizontal reduction whose cells are single short contiguous rows of few-bit
 /// floats (float32, float16: plain f64 sums rarely round), native, unmasked: the rows
@@ -223,7 +312,7 @@ fn short_plain_rows<D: Decode, O: ByteOrder>(input: &Input<D>, reduced: &Loops) 
 /// own (`cell`), and the next batch too (data whose sums round would pay twice).
 struct RowBatch {
     /// (input, output) starts of the cells.
-    starts: [(isize, isize); ROWS_PER_CERTIFICATE],
+    starts: [(isize, isize); TINY_ROWS_PER_CERTIFICATE],
     len: usize,
     row: Loop,
     /// Batches left to run cell by cell after one whose certificate failed.
@@ -245,18 +334,44 @@ impl RowBatch {
         if cells.is_empty() {
             return;
         }
-        let mut sums = [0.0f64; ROWS_PER_CERTIFICATE];
-        let mut counts = [0u64; ROWS_PER_CERTIFICATE];
+        let mut sums = [0.0f64; TINY_ROWS_PER_CERTIFICATE];
+        let mut counts = [0u64; TINY_ROWS_PER_CERTIFICATE];
         if self.retry_in == 0
             && let Some(tile) = kernels::CertifiedColumns::begin(level, &mut sums)
         {
             let len = self.row.len;
-            for (k, &(i, _)) in cells.iter().enumerate() {
-                (sums[k], counts[k]) =
-                    D::row_sum_plain(&tile, &input.data[i as usize..i as usize + len], task.skip_nan);
+            if len <= TINY_ROW && !task.skip_nan {
+                for (k, &(i, _)) in cells.iter().enumerate() {
+                    // From the value the window's clear may have written (see `kernels::mxcsr`):
+                    // no add can move before the clear.
+                    let mut sum = sums[k];
+                    for &raw in &input.data[i as usize..i as usize + len] {
+                        sum += D::to_f64(raw);
+                    }
+                    (sums[k], counts[k]) = (sum, len as u64);
+                }
+            } else {
+                for (k, &(i, _)) in cells.iter().enumerate() {
+                    (sums[k], counts[k]) =
+                        D::row_sum_plain(&tile, &input.data[i as usize..i as usize + len], task.skip_nan);
+                }
             }
             if tile.exact(&sums) {
-                for (k, &(i, o)) in cells.iter().enumerate() {
+                // Most cells are a mean whose exact sum one division rounds; the others (and
+                // sums, states) go through the general `finish_float`.
+                let mut undecided = [0u16; TINY_ROWS_PER_CERTIFICATE];
+                let undecided = if out.states || task.sum {
+                    undecided.iter_mut().zip(0..).take(cells.len()).for_each(|(slot, k)| *slot = k);
+                    &undecided[..cells.len()]
+                } else if len <= TINY_ROW && !task.skip_nan && out.format == Format::Binary32 {
+                    let left = out.write_exact_f32_means(cells, &sums[..cells.len()], len, &mut undecided);
+                    &undecided[..left]
+                } else {
+                    let left = out.write_exact_means(cells, &sums, &counts, &mut undecided);
+                    &undecided[..left]
+                };
+                for &k in undecided {
+                    let (k, (i, o)) = (k as usize, cells[k as usize]);
                     let exact = || exact_cell::<D, O>(input, reduced, i, 0, task.skip_nan);
                     finish_float(out, o, Partial::exact(sums[k]), counts[k], task, exact);
                 }
