@@ -130,6 +130,48 @@ pub fn exact_sums_to_f32_means(sums: &[f64], n: usize, means: &mut [f32], undeci
     }
 }
 
+/// Float64 means of `n` values each (`n <= 2^26`) whose sums are `partials[k]`: Ziv's test of
+/// [`round_with_bound`] without branches and without an FMA (a libm call in a baseline x86-64
+/// build), so that the loop vectorizes (a reduction into many short rows pays this per cell).
+/// `means[k]` is the correctly rounded mean (+0.0 for an exactly zero sum) unless
+/// `undecided[k]`, set where the test cannot decide or its arithmetic might not hold (sums
+/// below 10^-270 or above 10^299, bounds that are not finite).
+///
+/// The quotient `q` (the FMA-free [`quotient`]) times `n` is computed exactly in two pieces:
+/// `q` split into 26-bit halves (Veltkamp), each times `n` exact; `hi - n q_high` is exact by
+/// Sterbenz's lemma. The one gap used is the smaller of the two around `q` (half the binade's
+/// ulp at a power of two), which can only refuse more.
+pub fn partial_sums_to_f64_means(partials: &[Partial], n: usize, means: &mut [f64], undecided: &mut [bool]) {
+    assert!((1..=1 << 26).contains(&n), "n must fit the test's split");
+    let divisor = n as f64;
+    const SPLIT: f64 = 134_217_729.0; // 2^27 + 1
+    let split = |x: f64| {
+        let scaled = SPLIT * x;
+        let high = scaled - (scaled - x);
+        (high, x - high)
+    };
+    let (means, undecided) = (&mut means[..partials.len()], &mut undecided[..partials.len()]);
+    for ((partial, mean), undecided) in partials.iter().zip(means).zip(undecided) {
+        let (hi, lo) = two_sum(partial.sum.hi, partial.sum.lo);
+        let first = hi / divisor;
+        let (high, low) = split(first);
+        let quotient = first + (((hi - divisor * high) - divisor * low) + lo) / divisor;
+        let (high, low) = split(quotient);
+        let remainder = (hi - divisor * high) - divisor * low; // one rounding, in the slack
+        let d = remainder + lo;
+        let slack = 2.0 * UNIT_ROUNDOFF * (remainder.abs() + d.abs());
+        let allowance = partial.error * BOUND_MARGIN + slack;
+        // The ulp of q's binade from its exponent field (q is normal and far from the ends here).
+        let bits = quotient.to_bits();
+        let ulp = f64::from_bits((bits & 0x7ff0_0000_0000_0000).wrapping_sub(52 << 52));
+        let gap = if bits & 0x000f_ffff_ffff_ffff == 0 { 0.5 * ulp } else { ulp };
+        let in_range = hi.abs() >= SMALLEST_CERTIFIED_SUM && hi.abs() <= 1e299 && partial.error <= 1e299;
+        let zero = hi == 0.0 && partial.error == 0.0;
+        *mean = if zero { 0.0 } else { quotient };
+        *undecided = !zero & !(in_range & (d.abs() + allowance < 0.5 * gap * divisor));
+    }
+}
+
 /// The mean of `n` values whose sum is exactly `sum.hi + sum.lo`, rounded once.
 fn round_exact_sum(sum: DoubleDouble, n: usize, format: Format) -> Rounded {
     let mut exact = ExactSum::new();

@@ -309,3 +309,50 @@ fn branch_free_float32_means_of_exact_sums_agree_with_the_exact_mean() {
         assert!(decided > sums.len() / 2, "n {n}: only {decided} decided");
     }
 }
+
+#[test]
+fn branch_free_float64_means_of_bounded_sums_agree_with_the_exact_mean() {
+    use mean::exact::ExactSum;
+    use mean::kernels::Partial;
+    use mean::rounding::partial_sums_to_f64_means;
+    let mut rng = Rng::new(43);
+    for n in [1usize, 2, 3, 5, 8, 16, 100, 1000] {
+        let mut rows: Vec<Vec<f64>> = Vec::new();
+        // Exact ties (1 + 2^-53 between 1 and its successor; -3 * 2^-53 between two negatives),
+        // zeros that cancel, and rows of every magnitude, some cancelling.
+        let mut tie = vec![1.0; n];
+        tie[0] = 1.0 + f64::EPSILON * n as f64 / 2.0;
+        rows.push(tie);
+        rows.push((0..n).map(|k| if k % 2 == 0 { 1e300 } else { -1e300 }).collect());
+        rows.push(vec![0.0; n]);
+        rows.push(vec![f64::MIN_POSITIVE; n]);
+        while rows.len() < 600 {
+            let scale = 2f64.powi((rng.next_u64() % 1200) as i32 - 600);
+            let cancel = rng.next_u64() % 3 == 0;
+            rows.push(
+                (0..n)
+                    .map(|k| {
+                        let x = rng.normal() * scale;
+                        if cancel && k % 2 == 1 { -x * (1.0 + 1e-9) } else { x }
+                    })
+                    .collect(),
+            );
+        }
+        let partials: Vec<Partial> = rows.iter().map(|r| r.iter().fold(Partial::ZERO, |p, &x| p.add_f64(x))).collect();
+        let mut means = vec![0.0; rows.len()];
+        let mut undecided = vec![false; rows.len()];
+        partial_sums_to_f64_means(&partials, n, &mut means, &mut undecided);
+        let mut decided = 0;
+        for (k, row) in rows.iter().enumerate() {
+            if undecided[k] {
+                continue;
+            }
+            decided += 1;
+            let mut exact = ExactSum::new();
+            row.iter().for_each(|&x| exact.add(x));
+            let expected = if exact.sum_f64() == 0.0 { 0.0 } else { exact.mean_f64() };
+            assert_eq!(means[k].to_bits(), expected.to_bits(), "row {k} of {n}: {} vs {expected}", means[k]);
+        }
+        assert!(decided > rows.len() / 2, "n {n}: only {decided} decided");
+    }
+}

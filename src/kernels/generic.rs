@@ -214,17 +214,36 @@ where
             }
         }
     }
-    let mut total = Partial::ZERO;
-    let mut bounds = 0.0;
-    for k in 0..2 {
-        let (his, los, bs) = unsafe { (hi[k].lanes(), lo[k].lanes(), bound[k].lanes()) };
-        for j in 0..V::LANES {
-            total = total.add_f64(his[j]).add_to_lo(los[j]);
-            bounds += bs[j];
+    // The fold: the two vectors merged lane by lane, then the lanes pairwise (a tree: a running
+    // sum would chain every lane's TwoSum after the last, which costs short runs more than
+    // their loop), then the remainder one value at a time. Each merge is a TwoSum of the high
+    // parts, the low parts and its error added plainly, those adds' results in the bound.
+    let (mut h, mut l, mut b) = unsafe {
+        let (sum, err) = two_sum(hi[0], hi[1], one);
+        let low = lo[0].add(lo[1]);
+        let merged = low.add(err);
+        let bound = bound[0].add(bound[1]).add(low.abs()).add(merged.abs());
+        (sum.lanes(), merged.lanes(), bound.lanes())
+    };
+    let mut width = h.len(); // (lanes past V::LANES hold zeros: merging them is exact)
+    while width > 1 {
+        width /= 2;
+        for j in 0..width {
+            let (sum, err) = crate::kernels::two_sum(h[j], h[j + width]);
+            let low = l[j] + l[j + width];
+            let merged = low + err;
+            b[j] = b[j] + b[j + width] + low.abs() + merged.abs();
+            (h[j], l[j]) = (sum, merged);
         }
     }
-    total.error += bounds * crate::kernels::UNIT_ROUNDOFF;
-    chunks.remainder().iter().fold(total, |t, &x| t.add_f64(f64::from(x)))
+    let (mut hi, mut lo, mut bound) = (h[0], l[0], b[0]);
+    for &x in chunks.remainder() {
+        let (sum, err) = crate::kernels::two_sum(hi, f64::from(x));
+        hi = sum;
+        lo += err;
+        bound += lo.abs();
+    }
+    Partial { sum: crate::kernels::DoubleDouble { hi, lo }, error: bound * crate::kernels::UNIT_ROUNDOFF }
 }
 
 /// [`run_sum`] leaving NaNs out: each NaN adds +0.0 instead (exactly nothing), and the values

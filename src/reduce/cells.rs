@@ -32,7 +32,10 @@ use super::element::{ByteOrder, Decode};
 use super::layout::{Loop, Loops, Plan, for_each_start};
 use crate::exact::{ExactSum, SERIALIZED_LEN};
 use crate::kernels::{self, DoubleDouble, Level, Partial, UNIT_ROUNDOFF};
-use crate::rounding::{Format, Rounded, divide_exact_sum, exact_mean, exact_sum, exact_sums_to_f32_means, round_mean};
+use crate::rounding::{
+    Format, Rounded, divide_exact_sum, exact_mean, exact_sum, exact_sums_to_f32_means, partial_sums_to_f64_means,
+    round_mean,
+};
 
 /// Adjacent cells summed together by the vertical traversal: 16 KiB of each accumulator array
 /// (~80 KiB of stack with the counts and the certified block), so that each input row is read
@@ -270,7 +273,7 @@ pub fn run<D: Decode, O: ByteOrder>(input: &Input<D>, plan: &Plan, out: &mut Out
         });
     } else {
         let mut scratch = FloatCell::<D, O>::new(level, task.skip_nan);
-        if let Some(row) = short_plain_rows::<D, O>(input, &plan.reduced) {
+        if let Some(row) = short_plain_rows::<D, O>(input, &plan.reduced, task) {
             let capacity = if row.len <= TINY_ROW { TINY_ROWS_PER_CERTIFICATE } else { ROWS_PER_CERTIFICATE };
             let mut batch = RowBatch { starts: [(0, 0); TINY_ROWS_PER_CERTIFICATE], len: 0, row, retry_in: 0 };
             for_each_start(plan.kept.as_slice(), start, |i, _, o| {
@@ -301,9 +304,12 @@ const TINY_ROWS_PER_CERTIFICATE: usize = 256;
 /// The row of a horizontal reduction whose cells are single short contiguous rows of few-bit
 /// floats (float32, float16: plain f64 sums rarely round), native, unmasked: the rows
 /// [`RowBatch`] sums; None for other plans.
-fn short_plain_rows<D: Decode, O: ByteOrder>(input: &Input<D>, reduced: &Loops) -> Option<Loop> {
+fn short_plain_rows<D: Decode, O: ByteOrder>(input: &Input<D>, reduced: &Loops, task: &Task) -> Option<Loop> {
     let row = reduced.innermost()?;
-    let plain = D::FEW_BITS && O::NATIVE && input.mask.is_none() && reduced.count == 1;
+    // Other floats (float64) are batched too, for the rounding of their means; not with NaNs
+    // left out.
+    let kind = D::FEW_BITS || (!D::INTEGER && !task.skip_nan);
+    let plain = kind && O::NATIVE && input.mask.is_none() && reduced.count == 1;
     (plain && row.input == 1 && row.len < KERNEL_FROM).then_some(row)
 }
 
@@ -333,6 +339,9 @@ impl RowBatch {
         self.len = 0;
         if cells.is_empty() {
             return;
+        }
+        if !D::FEW_BITS {
+            return self.finish_bounded(cells, input, reduced, out, task, level, scratch);
         }
         let mut sums = [0.0f64; TINY_ROWS_PER_CERTIFICATE];
         let mut counts = [0u64; TINY_ROWS_PER_CERTIFICATE];
@@ -384,6 +393,75 @@ impl RowBatch {
             cell::<D, O>(input, reduced, (i, 0, o), out, task, level, scratch);
         }
     }
+}
+
+impl RowBatch {
+    /// [`RowBatch::finish`] for values of many bits (float64), whose plain sums round: each row
+    /// summed in double-double with an error bound (inline if tiny, else the short-run kernel),
+    /// the float64 means of the batch rounded together (`partial_sums_to_f64_means`), and the
+    /// cells that test leaves undecided, or other outputs, finished one by one.
+    #[allow(clippy::too_many_arguments)]
+    fn finish_bounded<D: Decode, O: ByteOrder>(
+        &self,
+        cells: &[(isize, isize)],
+        input: &Input<D>,
+        reduced: &Loops,
+        out: &mut Output,
+        task: &Task,
+        level: Level,
+        scratch: &mut FloatCell<D, O>,
+    ) {
+        let len = self.row.len;
+        let mut partials = [Partial::ZERO; TINY_ROWS_PER_CERTIFICATE];
+        for (partial, &(i, _)) in partials.iter_mut().zip(cells) {
+            let raws = &input.data[i as usize..i as usize + len];
+            *partial = if len <= TINY_ROW {
+                tiny_row_sum::<D>(raws)
+            } else {
+                match D::run_sum(level, raws) {
+                    Some(sum) => sum,
+                    None => {
+                        return cells
+                            .iter()
+                            .for_each(|&(i, o)| cell(input, reduced, (i, 0, o), out, task, level, scratch));
+                    }
+                }
+            };
+        }
+        let partials = &partials[..cells.len()];
+        let mut means = [0.0f64; TINY_ROWS_PER_CERTIFICATE];
+        let mut undecided = [true; TINY_ROWS_PER_CERTIFICATE];
+        if !out.states && !task.sum && out.format == Format::Binary64 {
+            partial_sums_to_f64_means(partials, len, &mut means, &mut undecided);
+        }
+        let swapped = out.swapped;
+        for (k, &(i, o)) in cells.iter().enumerate() {
+            if undecided[k] {
+                let exact = || exact_cell::<D, O>(input, reduced, i, 0, task.skip_nan);
+                finish_float(out, o, partials[k], len as u64, task, exact);
+            } else {
+                let bits = means[k].to_bits();
+                let bits = if swapped { bits.swap_bytes() } else { bits };
+                out.bytes[o as usize..o as usize + 8].copy_from_slice(&bits.to_ne_bytes());
+            }
+        }
+    }
+}
+
+/// The double-double sum of a tiny row (at least one value): TwoSum keeps each add's error
+/// exactly, the errors are added plainly into the low part, and the error bound is the unit
+/// roundoff times the sum of the low part's magnitudes after each add (as the kernels do).
+#[inline(always)]
+fn tiny_row_sum<D: Decode>(raws: &[D::Raw]) -> Partial {
+    let Some((&first, rest)) = raws.split_first() else { return Partial::ZERO };
+    let (mut hi, mut lo, mut bound) = (D::to_f64(first), 0.0, 0.0);
+    for &raw in rest {
+        let (sum, error) = kernels::two_sum(hi, D::to_f64(raw));
+        hi = sum;
+        lo += error;
+        bound += f64::abs(lo);
+    }
+    Partial { sum: DoubleDouble { hi, lo }, error: bound * UNIT_ROUNDOFF }
 }
 
 /// The innermost reduced loop as rows (length and steps), and the loops outside it.
