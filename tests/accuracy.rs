@@ -328,7 +328,7 @@ fn branch_free_float64_means_of_bounded_sums_agree_with_the_exact_mean() {
         rows.push(vec![f64::MIN_POSITIVE; n]);
         while rows.len() < 600 {
             let scale = 2f64.powi((rng.next_u64() % 1200) as i32 - 600);
-            let cancel = rng.next_u64() % 3 == 0;
+            let cancel = rng.next_u64().is_multiple_of(3);
             rows.push(
                 (0..n)
                     .map(|k| {
