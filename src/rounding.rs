@@ -106,6 +106,9 @@ pub fn divide_exact_sum(sum: f64, n: usize, format: Format) -> Option<Rounded> {
 /// again would round twice). Whether the division was exact is tested without an FMA (which
 /// is a libm call in a baseline x86-64 build): `q` split into two 26-bit halves (Veltkamp),
 /// each times `n` (at most 2^26) is exact, and `sum - n q_hi` is exact by Sterbenz's lemma.
+/// (When the sum is one f64, an inexact quotient cannot land on a midpoint `m`: `sum - n m` is
+/// a nonzero multiple of ulp(sum) >= 2^floor(log2 n) ulp(m) > (n/2) ulp(m), so the quotient is
+/// more than half an ulp from `m`. The test is kept: cheap here, and it does not rest on that.)
 pub fn exact_sums_to_f32_means(sums: &[f64], n: usize, means: &mut [f32], undecided: &mut [bool]) {
     assert!((1..=1 << 26).contains(&n), "n must fit the exactness test's split");
     let divisor = n as f64;

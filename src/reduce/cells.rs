@@ -28,7 +28,7 @@
 
 use std::marker::PhantomData;
 
-use super::element::{ByteOrder, Decode};
+use super::element::{ByteOrder, Decode, Raw};
 use super::layout::{Loop, Loops, Plan, for_each_start};
 use crate::exact::{ExactSum, SERIALIZED_LEN};
 use crate::kernels::{self, DoubleDouble, Level, Partial, UNIT_ROUNDOFF};
@@ -50,6 +50,10 @@ const SMALL_TILE: usize = 64;
 /// Values decoded before a kernel runs over them (the horizontal traversal of rows that are not
 /// contiguous native floats).
 const BUFFER: usize = 512;
+/// Strided or byte-swapped runs at least this long are gathered, [`GATHERED`] values at a time,
+/// for the kernels (`FloatCell::gather`).
+const GATHER_FROM: usize = 256;
+const GATHERED: usize = 1024;
 /// Contiguous native float rows this long or longer go to the whole-array kernels; shorter
 /// ones to the short-run kernels (`Decode::run_sum`: no setup), where they lie.
 const KERNEL_FROM: usize = 4096;
@@ -708,7 +712,7 @@ impl<D: Decode, O: ByteOrder> Visit<D::Raw> for ExactCell<D, O> {
 /// reset for each cell (the buffer is not cleared: only its filled part is read).
 ///
 /// Skipping NaNs, each NaN is decoded as +0.0 (which adds nothing) and counted in `nans`.
-struct FloatCell<D, O> {
+struct FloatCell<D: Decode, O> {
     partial: Partial,
     /// Values added, NaNs included.
     count: u64,
@@ -719,6 +723,8 @@ struct FloatCell<D, O> {
     nan_seen: bool,
     buffer: [f64; BUFFER],
     filled: usize,
+    /// Long strided or byte-swapped runs gathered in native order, for the kernels.
+    gathered: [D::Raw; GATHERED],
     level: Level,
     decode: PhantomData<(D, O)>,
 }
@@ -736,6 +742,7 @@ impl<D: Decode, O: ByteOrder> FloatCell<D, O> {
             nan_seen: false,
             buffer: [0.0; BUFFER],
             filled: 0,
+            gathered: [D::Raw::ZERO; GATHERED],
             level,
             decode: PhantomData,
         }
@@ -787,6 +794,35 @@ impl<D: Decode, O: ByteOrder> FloatCell<D, O> {
         (if skipped { 0.0 } else { x }, skipped)
     }
 
+    /// Sums `run[0], run[step], ...` (`len` of them) by gathering chunks in native byte order
+    /// and handing them to the short-run kernels (`Decode::run_sum`: certified plain adds or
+    /// TwoSum at the CPU's SIMD level), where decoding into the f64 buffer would be summed at
+    /// the baseline level. Returns how many it summed: all, or none for a type without such
+    /// kernels.
+    #[inline(always)]
+    fn gather(&mut self, run: &[D::Raw], len: usize, step: usize) -> usize {
+        let mut done = 0;
+        while done < len {
+            let take = (len - done).min(GATHERED);
+            let part = &run[done * step..];
+            let chunk = &mut self.gathered[..take];
+            if step == 1 {
+                for (slot, &raw) in chunk.iter_mut().zip(&part[..take]) {
+                    *slot = O::native(raw);
+                }
+            } else {
+                for (i, slot) in chunk.iter_mut().enumerate() {
+                    *slot = O::native(part[i * step]);
+                }
+            }
+            let Some(partial) = D::run_sum(self.level, chunk) else { return done };
+            self.partial = self.partial.merge(partial);
+            self.count += take as u64;
+            done += take;
+        }
+        done
+    }
+
     fn flush(&mut self) {
         if self.filled == 0 {
             return; // (every cell ends with a flush; a cell of kernel-summed rows has nothing here)
@@ -809,6 +845,9 @@ impl<D: Decode, O: ByteOrder> Visit<D::Raw> for FloatCell<D, O> {
     #[inline(always)]
     fn strided(&mut self, run: &[D::Raw], len: usize, step: usize) {
         let mut done = 0;
+        if !self.skip_nan && len >= GATHER_FROM {
+            done = self.gather(run, len, step);
+        }
         while done < len {
             let take = (BUFFER - self.filled).min(len - done);
             let free = &mut self.buffer[self.filled..self.filled + take];

@@ -142,12 +142,14 @@ pub fn decode_one(ty: ElementType, bytes: &[u8]) -> Initial {
 /// Raw storage of an element: an unsigned integer of its size. Every bit pattern is valid,
 /// which is what makes reading aligned bytes as a slice of it sound (see [`cast_slice`]).
 pub trait Raw: Copy + Send + Sync + 'static {
+    const ZERO: Self;
     fn swapped(self) -> Self;
 }
 
 macro_rules! raw {
     ($($t:ty),*) => {$(
         impl Raw for $t {
+            const ZERO: Self = 0;
             #[inline(always)]
             fn swapped(self) -> Self {
                 self.swap_bytes()

@@ -414,6 +414,51 @@ def test_tall_narrow_and_wide_outer_axis_means_against_the_oracle(dtype, width):
         assert same_bits(got, oracle(view, (0,), False, None, got.dtype))
 
 
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, ">f4", ">f8"])
+@pytest.mark.parametrize("width", [1, 2, 3, 5, 16, 17, 100])
+def test_short_row_means_against_the_oracle(dtype, width):
+    # Batches of short rows (256 rows of up to 16 values, 32 longer ones) under one certificate
+    # or rounded together: float32 rows of 3 whose means are exact float32 midpoints (ties to
+    # even), rows a hair off them, rows whose sums must round (a huge value among small ones),
+    # and rows that cancel to zero, next to ordinary ones.
+    rng = np.random.default_rng(width)
+    a = rng.standard_normal((700, width)) * 100
+    a[rng.integers(0, 700, 5), rng.integers(0, width, 5)] = 6e4 if dtype == np.float16 else 1e30
+    a[10] = 0.0
+    if width >= 2:
+        a[11, :2] = [6e4, -6e4] if dtype == np.float16 else [1e20, -1e20]
+    if width == 3 and np.dtype(dtype).itemsize >= 4:
+        a[20:40] = [2.0**25, 2.0**24, 3.0]  # mean 2^24 + 1: a float32 midpoint
+        a[40:60] = [2.0**25, 2.0**24, 5.0]  # mean 2^24 + 5/3
+    a = a.astype(dtype)
+    for view in (a, a[::-1], a[::2], a[:, ::-1]):
+        got = npmean.mean(view, axis=1)
+        assert same_bits(got, oracle(view, (1,), False, None, got.dtype))
+        if np.dtype(dtype).kind == "f" and np.dtype(dtype).itemsize == 8:
+            got = npmean.mean(view, axis=1, dtype=np.float32)
+            assert same_bits(got, oracle(view, (1,), False, None, np.dtype(np.float32)))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, ">f4", ">f8", np.float16])
+@pytest.mark.parametrize("n", [255, 256, 1023, 1024, 1025, 5000])
+@pytest.mark.parametrize("step", [1, 2, 3, -2])
+def test_long_strided_and_byte_swapped_runs_against_the_oracle(dtype, n, step):
+    # Gathered a chunk at a time for the kernels: lengths around the threshold and the chunk,
+    # with values whose plain sums must round (wide magnitudes) and ones that cancel.
+    rng = np.random.default_rng(n + step)
+    wide = np.dtype(dtype).itemsize > 2  # (float16's range is 2^-24 to 65504)
+    spread = 40 if wide else 5
+    base = rng.standard_normal(n * abs(step)) * 2.0 ** rng.integers(-spread, spread, n * abs(step))
+    base[::7] *= -1e10 if wide else -1.0
+    base = base.astype(dtype)
+    view = base[::step]
+    got = npmean.mean(view)
+    assert same_bits(got, oracle(view, (0,), False, None, np.asarray(got).dtype))
+    two_d = base[: (n * abs(step)) // 8 * 8].reshape(8, -1)[:, ::step]
+    got = npmean.mean(two_d, axis=1)
+    assert same_bits(got, oracle(two_d, (1,), False, None, got.dtype))
+
+
 def test_a_thread_with_a_256_kib_stack_runs_every_traversal():
     # The engine's buffers live on the stack (up to ~160 KiB, README): a thread made with a
     # small stack must still run the vertical tiles (float and integer), the narrow path and
@@ -421,7 +466,8 @@ def test_a_thread_with_a_256_kib_stack_runs_every_traversal():
     import threading
 
     cases = [(np.ones((50, 5000), np.float32), 0), (np.ones((50, 5000), np.int64), 0),
-             (np.ones((1000, 3)), 0), (np.ones((100, 1000), ">f8"), 1)]
+             (np.ones((1000, 3)), 0), (np.ones((100, 1000), ">f8"), 1),
+             (np.ones((1000, 3), np.float32), 1), (np.ones((1000, 3)), 1), (np.ones((1000, 100)), 1)]
     results = []
     previous = threading.stack_size(256 * 1024)
     try:
