@@ -877,9 +877,11 @@ fn dword_sums_equal_the_naive_sum_at_every_length_and_alignment() {
 
 #[test]
 fn qword_sums_equal_the_naive_sum_at_every_length_and_alignment() {
-    // `sum_qwords` (SSE2, halves summed apart, negative values counted) against the plain
-    // loop, signed and unsigned, every length around the 8-value chunks, every start within 2.
-    use mean::kernels::sum_qwords;
+    // `sum_qwords_at` (halves summed apart in lanes, signed values' top bit flipped) against
+    // the plain loop at every level, signed and unsigned, every length around the 8-value
+    // chunks, every start within 2.
+    use mean::Level;
+    use mean::kernels::sum_qwords_at;
     let mut rng = Rng::new(84);
     let qwords: Vec<u64> = (0..200).map(|_| rng.next_u64()).collect();
     let extremes: Vec<u64> =
@@ -891,16 +893,24 @@ fn qword_sums_equal_the_naive_sum_at_every_length_and_alignment() {
         for start in 0..2 {
             for len in 0..(data.len() - start) {
                 let run = &data[start..start + len];
-                for signed in [false, true] {
-                    assert_eq!(sum_qwords(run, signed), naive(run, signed), "start {start} len {len} signed {signed}");
+                for (signed, level) in [false, true].into_iter().flat_map(|s| Level::ALL.map(|l| (s, l))) {
+                    assert_eq!(
+                        sum_qwords_at(level, run, signed),
+                        naive(run, signed),
+                        "start {start} len {len} signed {signed} {level:?}"
+                    );
                 }
             }
         }
     }
     for value in [u64::MAX, 1 << 63, i64::MAX as u64] {
         let long = vec![value; 100_003];
-        for signed in [false, true] {
-            assert_eq!(sum_qwords(&long, signed), naive(&long, signed), "{value:#x} signed {signed}");
+        for (signed, level) in [false, true].into_iter().flat_map(|s| Level::ALL.map(|l| (s, l))) {
+            assert_eq!(
+                sum_qwords_at(level, &long, signed),
+                naive(&long, signed),
+                "{value:#x} signed {signed} {level:?}"
+            );
         }
     }
 }

@@ -25,6 +25,9 @@ pub mod portable;
 mod x86_64;
 
 pub use integer::{Bytes, sum_bytes, sum_dwords, sum_qwords, sum_words};
+// The per-level entry point, for the tests that run it at every level.
+#[cfg(feature = "internals")]
+pub use integer::sum_qwords_at;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 /// An unevaluated sum `hi + lo`: about 106 bits of a partial sum.
