@@ -12,7 +12,7 @@ import warnings
 import numpy as np
 
 from ._lib import SIMD_ENV_VAR, SIMD_LEVELS, Library, find_library
-from ._reduce import MEAN, NANMEAN, NANSUM, SUM, reduce, type_code
+from ._reduce import MEAN, NANMEAN, NANSUM, SUM, reduce, reduce_cached, type_code
 
 _library: Library | None = None
 
@@ -316,14 +316,10 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=True, thre
         and _library is not None
     ):
         result_dtype = _DEFAULT_RESULT.get(dtype_in)
-        shape = arr.shape
-        ndim = len(shape)
-        if result_dtype is not None and -ndim <= axis < ndim and arr.flags.num & _ALIGNED:
-            axis %= ndim
-            if shape[axis]:
-                target = np.empty(shape[:axis] + shape[axis + 1 :], result_dtype)
-                reduce(_library, arr, None, target, (axis,), 0, _data_pointer)
-                return target if ndim > 1 else target[()]
+        ndim = arr.ndim
+        if result_dtype is not None and -ndim <= axis < ndim and arr.size and arr.flags.num & _ALIGNED:
+            target = reduce_cached(_library, arr, (axis % ndim,), result_dtype, _data_pointer)
+            return target if ndim > 1 else target[()]
     return _general(arr, axis, dtype, out, keepdims, where, _thread_count(threads))
 
 
@@ -398,8 +394,7 @@ def _plain(arr, axis, op):
         op = _SUM if op.is_sum else _MEAN
     elif op.skips_nan and arr.dtype.kind == "c":
         return None  # a mask of whole elements (see `_general`)
-    target = np.empty(kept, result_dtype)
-    reduce(_library, arr, None, target, axes, 0, _data_pointer, op.code)
+    target = reduce_cached(_library, arr, axes, result_dtype, _data_pointer, op.code)
     if op.skips_nan and not op.is_sum:
         _warn_if_all_nan(arr, None, target, axes, stacklevel=4)
     elif op.is_sum and result_dtype.kind in "fc":

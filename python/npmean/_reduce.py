@@ -80,19 +80,26 @@ def type_code(dtype: np.dtype) -> int | None:
     return code
 
 
-def describe(a: np.ndarray, data: int, into: _Descriptor):
-    """Fills ``into`` with ``a`` (whose data pointer is ``data``): its memory is exactly the
-    bytes its elements span. Returns the pointer to pass."""
-    shape, strides = a.shape, a.strides
-    ndim = len(shape)
+def extent(a: np.ndarray) -> tuple[int, int]:
+    """The bytes ``a``'s elements span, from ``low`` to ``high`` (exclusive) relative to its data
+    address (``low`` is negative with negative strides; both 0 for an empty array)."""
     low = high = 0
     if a.size:
-        for n, s in zip(shape, strides):
+        for n, s in zip(a.shape, a.strides):
             if s < 0:
                 low += (n - 1) * s
             else:
                 high += (n - 1) * s
         high += a.itemsize
+    return low, high
+
+
+def describe(a: np.ndarray, data: int, into: _Descriptor):
+    """Fills ``into`` with ``a`` (whose data pointer is ``data``): its memory is exactly the
+    bytes its elements span. Returns the pointer to pass."""
+    shape, strides = a.shape, a.strides
+    ndim = len(shape)
+    low, high = extent(a)
     dtype = a.dtype
     _LAYOUT.pack_into(
         into.array, 0, data + low, high - low, -low, type_code(dtype), not dtype.isnative, ndim,
@@ -101,6 +108,71 @@ def describe(a: np.ndarray, data: int, into: _Descriptor):
     _pack_dims[ndim](into.shape, 0, *shape)
     _pack_dims[ndim](into.strides, 0, *strides)
     return into.pointer
+
+
+# --- The common call, with descriptors built once --------------------------------------------
+# A small array's reduction is mostly Python: describing input and output costs ~1 µs of the
+# ~3. A program reduces arrays of the same shape, strides and dtype again and again, so the
+# descriptors of each such call (all but the two data addresses) are kept, per thread, and
+# reused: a call then writes two addresses and passes every pointer as an integer.
+_pack_address = struct.Struct("@P").pack_into
+_PLANS_KEPT = 256  # per thread; then the kept plans are forgotten and built again as needed
+
+
+class _Plan:
+    """The descriptors of one reduction of arrays of one dtype, shape and strides over some
+    axes: input, output (a new C-contiguous array of `kept` shape) and the axes."""
+
+    __slots__ = ("input", "output", "axes", "kept", "low", "input_address", "output_address", "axes_address", "count")
+
+    def __init__(self, a: np.ndarray, axes: tuple, result_dtype: np.dtype):
+        self.kept = tuple(n for d, n in enumerate(a.shape) if d not in axes)
+        self.input, self.output = _Descriptor(), _Descriptor()
+        self.low = extent(a)[0]
+        describe(a, -self.low, self.input)  # memory at 0: set to the data address + low per call
+        describe(np.empty(self.kept, result_dtype), 0, self.output)
+        self.axes = (ctypes.c_int * MAX_DIMS)(*axes)
+        self.count = len(axes)
+        self.input_address = ctypes.addressof(self.input.array)
+        self.output_address = ctypes.addressof(self.output.array)
+        self.axes_address = ctypes.addressof(self.axes)
+
+
+class _Plans(threading.local):
+    def __init__(self):
+        self.kept = {}
+
+
+_plans = _Plans()
+
+
+def reduce_cached(lib: Library, a: np.ndarray, axes: tuple, result_dtype: np.dtype, data_pointer, operation=MEAN):
+    """``operation`` of the aligned ndarray ``a`` over ``axes`` (normalized, in increasing
+    order; no reduced axis empty) into a new array of ``result_dtype`` (native), returned:
+    :func:`reduce` with the descriptors of each (dtype, shape, strides, axes, result) built once."""
+    key = (a.dtype, a.shape, a.strides, axes, result_dtype, operation)
+    kept = _plans.kept
+    plan = kept.get(key)
+    if plan is None:
+        if len(kept) >= _PLANS_KEPT:
+            kept.clear()
+        plan = kept[key] = _Plan(a, axes, result_dtype)
+    out = np.empty(plan.kept, result_dtype)
+    _pack_address(plan.input.array, 0, data_pointer(a) + plan.low)
+    _pack_address(plan.output.array, 0, data_pointer(out))
+    status = lib.mean_reduce_at(
+        operation, plan.input_address, None, plan.output_address, plan.axes_address, plan.count, None, 0
+    )
+    if status != 0:
+        _raise(status, out)
+    return out
+
+
+def _raise(status: int, out: np.ndarray):
+    if status == _OVERFLOW:
+        raise OverflowError(f"the sum does not fit {out.dtype} (numpy would wrap around silently)")
+    # Every argument was built here from valid arrays: a refusal is a bug, never data.
+    raise RuntimeError(f"libmean refused the reduction: {STATUS_NAMES.get(status, status)}")
 
 
 def reduce(lib: Library, a, where, out, axes: tuple, threads: int, data_pointer, operation=MEAN, initial=None) -> None:
@@ -115,8 +187,5 @@ def reduce(lib: Library, a, where, out, axes: tuple, threads: int, data_pointer,
     start = describe(initial, data_pointer(initial), slots.initial) if initial is not None else None
     slots.axes[: len(axes)] = axes
     status = lib.mean_reduce(operation, source, mask, target, slots.axes, len(axes), start, threads)
-    if status == _OVERFLOW:
-        raise OverflowError(f"the sum does not fit {out.dtype} (numpy would wrap around silently)")
     if status != 0:
-        # Every argument was built here from valid arrays: a refusal is a bug, never data.
-        raise RuntimeError(f"libmean refused the reduction: {STATUS_NAMES.get(status, status)}")
+        _raise(status, out)

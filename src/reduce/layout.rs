@@ -159,18 +159,21 @@ impl Loops {
     fn order_and_coalesce(&mut self) {
         let loops = &mut self.loops[..self.count];
         loops.sort_by_key(|l| std::cmp::Reverse(l.input));
-        let mut merged = Loops::EMPTY;
-        for &l in self.as_slice() {
-            if let Some(outer) = merged.count.checked_sub(1).map(|i| &mut merged.loops[i]) {
+        // In place (the loops are 1 KiB: a copy costs more than a small reduction's work).
+        let mut merged: usize = 0;
+        for k in 0..self.count {
+            let l = self.loops[k];
+            if let Some(outer) = merged.checked_sub(1).map(|i| &mut self.loops[i]) {
                 let len = l.len as isize;
                 if outer.input == l.input * len && outer.mask == l.mask * len && outer.output == l.output * len {
                     *outer = Loop { len: outer.len * l.len, ..l };
                     continue;
                 }
             }
-            merged.push(l);
+            self.loops[merged] = l;
+            merged += 1;
         }
-        *self = merged;
+        self.count = merged;
     }
 }
 

@@ -477,3 +477,57 @@ def test_a_thread_with_a_256_kib_stack_runs_every_traversal():
     finally:
         threading.stack_size(previous)
     assert len(results) == len(cases) and all(np.all(r == 1) for r in results)
+
+
+@pytest.mark.parametrize("func", [npmean.mean, npmean.nanmean, npmean.sum, npmean.nansum])
+def test_repeated_calls_of_one_layout_read_each_array_not_the_first(func):
+    # Plain calls keep their descriptors per (dtype, shape, strides, axes) and only the data
+    # addresses change (`_reduce.reduce_cached`): arrays of one layout with other values, at
+    # other addresses (negative strides too), must each give their own oracle's result.
+    rng = np.random.default_rng(11)
+    for _ in range(3):
+        for dtype in (np.float32, np.float64, np.int16):
+            base = (rng.standard_normal((6, 10)) * 100).astype(dtype)
+            for view in (base, base[::-1, ::-2], base[1:, 3:]):
+                for axis in (0, 1, None):
+                    got = func(view, axis=axis)
+                    axes = (0, 1) if axis is None else (axis,)
+                    if func in (npmean.sum, npmean.nansum):
+                        if view.dtype.kind == "f":  # the exact sum rounded once
+                            want = oracle(view, axes, False, None, np.asarray(got).dtype, cell=exact_cell_sum)
+                        else:  # Python ints: exact
+                            want = np.asarray(np.sum(view.astype(object), axis=axis)).astype(np.asarray(got).dtype)
+                    else:
+                        want = oracle(view, axes, False, None, np.asarray(got).dtype)
+                    assert same_bits(got, want), (dtype, view.strides, axis)
+
+
+def exact_cell_sum(values: np.ndarray, result: np.dtype):
+    num, exp = exact_sum(values)
+    return round_rational(num << exp, 1, result) if exp >= 0 else round_rational(num, 1 << -exp, result)
+
+
+def test_more_layouts_than_the_kept_descriptors_and_threads_at_once():
+    # Beyond the descriptors kept per thread (they are then built again), and two threads
+    # reducing arrays of one layout at the same time (each thread keeps its own).
+    import threading
+
+    from npmean import _reduce
+
+    arrays = [np.full((2, k + 1), float(k)) for k in range(_reduce._PLANS_KEPT + 10)]
+    assert all(np.all(npmean.mean(a, axis=0) == k) for k, a in enumerate(arrays))
+    failures = []
+
+    def worker(value):
+        a = np.full((3, 7), value)
+        for _ in range(2000):
+            if not np.all(npmean.mean(a, axis=1) == value):
+                failures.append(value)
+                return
+
+    threads = [threading.Thread(target=worker, args=(v,)) for v in (1.0, 2.0)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not failures
