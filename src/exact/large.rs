@@ -51,8 +51,14 @@ impl LargeAccumulator {
     pub(crate) fn add_f64s(&mut self, xs: &[f64], sum: &mut ExactSum) {
         // Four values a step: their chunk indices and significands first, then the four table
         // updates, so that the loads of one do not wait behind the stores of the one before.
+        // The values stream from memory slower than the hardware prefetchers expect (see
+        // `host::exact_path_prefetch`): one hint per cache line, every other quad.
+        let prefetch = crate::kernels::host::exact_path_prefetch();
         let mut quads = xs.chunks_exact(4);
-        for quad in &mut quads {
+        for (q, quad) in (&mut quads).enumerate() {
+            if q % 2 == 0 {
+                crate::kernels::prefetch_ahead(quad, prefetch);
+            }
             let bits = [quad[0].to_bits(), quad[1].to_bits(), quad[2].to_bits(), quad[3].to_bits()];
             let index = bits.map(|b| (b >> 52) as usize & (CHUNKS - 1));
             if index.iter().any(|&i| self.room[i] < 4) {

@@ -94,7 +94,7 @@ const PREFETCH_BYTES: usize = 8192;
 /// `chunk`), if `enabled`. A prefetch never faults, so addresses past the end of the slice are
 /// harmless; the pointer is only computed, never read.
 #[inline(always)]
-pub(super) fn prefetch_ahead<T>(chunk: &[T], enabled: bool) {
+pub(crate) fn prefetch_ahead<T>(chunk: &[T], enabled: bool) {
     #[cfg(target_arch = "x86_64")]
     if enabled {
         use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};

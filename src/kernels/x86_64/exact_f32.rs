@@ -134,7 +134,7 @@ unsafe fn window_pass<const K: usize>(body: &[f32], targets: [u32; K], track_see
     let mut even = [[zero; 2]; K];
     let mut odd = [[zero; 2]; K];
     let mut seen = _mm512_setzero_si512();
-    let prefetch = track_seen && crate::kernels::host::software_prefetch();
+    let prefetch = track_seen && crate::kernels::host::exact_path_prefetch();
     let mut pairs = body.chunks_exact(32);
     for pair in &mut pairs {
         if prefetch {

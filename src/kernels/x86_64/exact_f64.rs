@@ -195,8 +195,8 @@ unsafe fn window_pass<const K: usize>(sum: &mut ExactSum, body: &[f64], targets:
     let mut acc = [[_mm512_setzero_pd(); 2]; K];
     let mut seen = [_mm512_setzero_si512(); 2];
     let mut specials: u8 = 0;
-    // The checking pass reads from memory: fetch ahead where that helps (`host`).
-    let prefetch = check && crate::kernels::host::software_prefetch();
+    // The checking pass reads from memory: fetch ahead (`host::exact_path_prefetch`).
+    let prefetch = check && crate::kernels::host::exact_path_prefetch();
     for v in body.chunks_exact(8) {
         // SAFETY: `v` holds 8 doubles; AVX-512F and DQ are enabled here.
         unsafe { add_vector::<K>(&mut acc, v, &target, check, prefetch, &mut seen, &mut specials) };
