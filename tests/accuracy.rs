@@ -363,3 +363,46 @@ fn branch_free_float64_means_of_bounded_sums_agree_with_the_exact_mean() {
         assert!(decided > rows.len() / 2, "n {n}: only {decided} decided");
     }
 }
+
+#[test]
+fn arrays_beyond_the_probe_size_are_exact_whichever_part_cancels() {
+    // From 16 MiB the first 1/64 is summed alone (`probe_len` in src/lib.rs): an undecided
+    // probe sends the whole array to the exact path, a decided one is merged with the rest.
+    // Either way the mean is the exact one: cancelling values in the probe only, in the rest
+    // only, and ordinary data (which must not take the exact path: the probe is settled).
+    use mean::kernels::Level;
+    let n = (16 << 20) / 8 + 1000;
+    let probe = n / 64;
+    let ordinary = data_f64("normal", n, 5);
+    let cancelling = |xs: &mut [f64]| {
+        for (k, x) in xs.iter_mut().enumerate() {
+            *x = [2f64.powi(600), -(2f64.powi(600)), 2f64.powi(-600), 1.0 + f64::EPSILON][k % 4];
+        }
+    };
+    let mut in_probe = ordinary.clone();
+    cancelling(&mut in_probe[..probe]);
+    let mut in_rest = ordinary.clone();
+    cancelling(&mut in_rest[probe..]);
+    for (label, xs) in [("probe", &in_probe), ("rest", &in_rest), ("ordinary", &ordinary)] {
+        for threads in [1, 2] {
+            assert_eq!(
+                mean::mean_f64_threads(xs, threads).to_bits(),
+                exact_mean_f64(xs).to_bits(),
+                "{label} {threads}"
+            );
+        }
+    }
+    assert!(mean::takes_exact_path_f64(&in_probe, Level::selected()));
+    assert!(!mean::takes_exact_path_f64(&ordinary, Level::Avx512) || !Level::Avx512.is_available());
+    // float32 (16 MiB: twice the values), cancelling in the probe only and everywhere.
+    let mut ys: Vec<f32> = (0..2 * n).map(|k| ordinary[k / 2] as f32).collect();
+    for (k, y) in ys[..2 * n / 64].iter_mut().enumerate() {
+        *y = [1e30f32, -1e30, 1e-30, 1.5][k % 4];
+    }
+    let everywhere: Vec<f32> = (0..2 * n).map(|k| [1e30f32, -1e30, 1e-30, 1.5][k % 4]).collect();
+    for ys in [&ys, &everywhere] {
+        for threads in [1, 2] {
+            assert_eq!(mean::mean_f32_threads(ys, threads).to_bits(), exact_mean_f32(ys).to_bits());
+        }
+    }
+}
