@@ -26,7 +26,7 @@ extern "C" {
 #endif
 
 /* The C ABI version this header describes; mean_abi_version() returns the library's. */
-#define MEAN_ABI_VERSION 5
+#define MEAN_ABI_VERSION 6
 uint32_t mean_abi_version(void);
 
 /* The classic ctypes tutorial's signature, with a correctly rounded result. */
@@ -148,6 +148,23 @@ struct mean_array {
 int mean_reduce(int operation, const struct mean_array *input, const struct mean_array *where,
                 const struct mean_array *output, const int *axes, int naxes,
                 const struct mean_array *initial, size_t threads);
+
+/* mean_reduce's arguments in one struct. */
+struct mean_call {
+    int32_t operation;
+    int32_t naxes;
+    const struct mean_array *input;
+    const struct mean_array *where; /* NULL: every element counts */
+    const struct mean_array *output;
+    const int *axes;
+    const struct mean_array *initial; /* NULL: zero */
+    size_t threads;
+};
+
+/* mean_reduce(call->operation, call->input, ...): the same writes and status; MEAN_E_NULL if
+ * call is NULL. For callers that pay per argument (ctypes), who keep one struct and change its
+ * pointers between calls. */
+int mean_reduce_call(const struct mean_call *call);
 
 /* Exact partial states, for reductions cut into parts (dask chunks, files read in pieces): the
  * state of an output element is the serialized accumulator (mean_acc_serialized_size() bytes)

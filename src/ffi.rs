@@ -163,7 +163,7 @@ pub unsafe extern "C" fn mean_f64_threads(a: *const c_double, n: size_t, threads
 /// The version of this C ABI: raised whenever a function's signature or meaning, or the
 /// accumulator's serialized form, changes. A caller built against another version must not
 /// use this library (npmean checks it when it loads the library).
-pub const ABI_VERSION: u32 = 5;
+pub const ABI_VERSION: u32 = 6;
 
 /// `uint32_t mean_abi_version(void)`: [`ABI_VERSION`], the version of the C ABI this library
 /// implements (`MEAN_ABI_VERSION` in `mean.h`).
@@ -501,6 +501,46 @@ pub unsafe extern "C" fn mean_reduce(
     let _ = threads;
     // SAFETY: the caller's promises, passed on (see the function's `# Safety`).
     status_code(unsafe { reduce_checked(operation, input, where_, output, axes, naxes, initial) })
+}
+
+/// `struct mean_call` of `mean.h`: [`mean_reduce`]'s arguments in one struct.
+#[repr(C)]
+pub struct MeanCall {
+    /// `enum mean_operation`.
+    pub operation: i32,
+    /// Axes in `axes`.
+    pub naxes: i32,
+    /// The view reduced.
+    pub input: *const MeanArray,
+    /// The bool mask of the elements that count (NULL: all).
+    pub where_: *const MeanArray,
+    /// The view written.
+    pub output: *const MeanArray,
+    /// The reduced axes.
+    pub axes: *const c_int,
+    /// A sum's initial value (NULL: zero).
+    pub initial: *const MeanArray,
+    /// Reserved, as `mean_reduce`'s.
+    pub threads: size_t,
+}
+
+/// `int mean_reduce_call(const struct mean_call *call)`: [`mean_reduce`] with the arguments in
+/// `*call`: the same writes and status; `MEAN_E_NULL` for a NULL or misaligned `call`. For
+/// callers that pay per argument (ctypes: ~80 ns each, more than the engine's work on a small
+/// array), who can keep one struct and change its pointers between calls.
+///
+/// # Safety
+/// `call` must be NULL or point to a readable `struct mean_call` whose fields meet
+/// [`mean_reduce`]'s requirements for its arguments.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn mean_reduce_call(call: *const MeanCall) -> c_int {
+    if call.is_null() || !call.is_aligned() {
+        return Status::Null as c_int;
+    }
+    // SAFETY: non-null and aligned; readable, the caller's promise.
+    let c = unsafe { &*call };
+    // SAFETY: the fields are mean_reduce's arguments, with its promises (see `# Safety`).
+    status_code(unsafe { reduce_checked(c.operation, c.input, c.where_, c.output, c.axes, c.naxes, c.initial) })
 }
 
 /// [`mean_reduce`] with `?`.

@@ -109,7 +109,7 @@ fn concurrent_calls_agree() {
 }
 
 mod reduce {
-    use mean::ffi::{MeanArray, mean_reduce};
+    use mean::ffi::{MeanArray, MeanCall, mean_reduce, mean_reduce_call};
     use std::ptr;
 
     pub(super) const FLOAT64: i32 = 12;
@@ -129,16 +129,40 @@ mod reduce {
     }
 
     /// Runs `mean_reduce` over axis 0 into a 3-element output; returns the status and whether
-    /// the output was left untouched.
+    /// the output was left untouched. `mean_reduce_call` with the same arguments must give the
+    /// same status and output.
     fn run(input: &MeanArray, mask: Option<&MeanArray>, axes: &[i32], out_code: i32) -> (i32, bool) {
-        let mut out = [7.0f64; 3];
         let (shape, strides) = ([3i64], [8i64]);
-        let output = MeanArray { type_code: out_code, ..view(&out, 0, &shape, &strides) };
-        let output = MeanArray { memory: out.as_mut_ptr().cast(), ..output };
         let mask = mask.map_or(ptr::null(), |m| m as *const MeanArray);
-        // SAFETY: every descriptor describes live memory of the stated length.
-        let status = unsafe { mean_reduce(0, input, mask, &output, axes.as_ptr(), axes.len() as i32, ptr::null(), 0) };
-        (status, out == [7.0; 3])
+        let mut results = Vec::new();
+        for through_call in [false, true] {
+            let mut out = [7.0f64; 3];
+            let output = MeanArray { type_code: out_code, ..view(&out, 0, &shape, &strides) };
+            let output = MeanArray { memory: out.as_mut_ptr().cast(), ..output };
+            let naxes = axes.len() as i32;
+            let call = MeanCall {
+                operation: 0,
+                naxes,
+                input,
+                where_: mask,
+                output: &output,
+                axes: axes.as_ptr(),
+                initial: ptr::null(),
+                threads: 0,
+            };
+            // SAFETY: every descriptor describes live memory of the stated length.
+            let status = unsafe {
+                if through_call {
+                    mean_reduce_call(&call)
+                } else {
+                    mean_reduce(0, input, mask, &output, axes.as_ptr(), naxes, ptr::null(), 0)
+                }
+            };
+            results.push((status, out));
+        }
+        assert_eq!(results[0].0, results[1].0, "mean_reduce_call's status");
+        assert_eq!(results[0].1.map(f64::to_bits), results[1].1.map(f64::to_bits), "mean_reduce_call's output");
+        (results[0].0, results[0].1 == [7.0; 3])
     }
 
     #[test]
@@ -181,6 +205,8 @@ mod reduce {
             unsafe { mean_reduce(0, ptr::null(), ptr::null(), ptr::null(), ptr::null(), 0, ptr::null(), 0) },
             -1
         );
+        // SAFETY: a NULL call is refused before anything is read.
+        assert_eq!(unsafe { mean_reduce_call(ptr::null()) }, -1);
         let mut out = [0.0f64; 3];
         let output = MeanArray { memory: out.as_mut_ptr().cast(), ..view(&out, 0, &[3], &[8]) };
         // SAFETY: live descriptors; the operation code is refused before any read.

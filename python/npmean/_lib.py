@@ -17,7 +17,7 @@ SIMD_LEVELS = ("scalar", "sse2", "avx2", "avx512")  # lowest first, as in src/ke
 BUILD_COMMAND = "cargo build --release"
 # The C ABI this package is written for: `mean_abi_version()` of the library must return it
 # (`ABI_VERSION` in src/ffi.rs, `MEAN_ABI_VERSION` in include/mean.h).
-ABI_VERSION = 5
+ABI_VERSION = 6
 
 if sys.platform == "darwin":
     LIBRARY_FILE = "libmean.dylib"
@@ -42,6 +42,21 @@ class MeanArray(ctypes.Structure):
         ("ndim", ctypes.c_int32),
         ("shape", ctypes.POINTER(ctypes.c_int64)),
         ("strides", ctypes.POINTER(ctypes.c_int64)),
+    ]
+
+
+class MeanCall(ctypes.Structure):
+    """``struct mean_call`` of ``include/mean.h``: ``mean_reduce``'s arguments in one struct."""
+
+    _fields_ = [
+        ("operation", ctypes.c_int32),
+        ("naxes", ctypes.c_int32),
+        ("input", ctypes.c_void_p),
+        ("where", ctypes.c_void_p),
+        ("output", ctypes.c_void_p),
+        ("axes", ctypes.c_void_p),
+        ("initial", ctypes.c_void_p),
+        ("threads", ctypes.c_size_t),
     ]
 
 
@@ -101,13 +116,9 @@ class Library:
             "mean_reduce", ctypes.c_int, ctypes.c_int, array, array, array,
             ctypes.POINTER(ctypes.c_int), ctypes.c_int, array, size,
         )
-        # The same, every pointer an address or None (for descriptors built once and reused:
-        # `_reduce.reduce_cached`). c_void_p here: measured ~60 ns per argument faster than
-        # c_size_t for these (CPython 3.11, addresses above 2^32).
-        address = ctypes.c_void_p
-        self.mean_reduce_at = self._declare(
-            "mean_reduce", ctypes.c_int, ctypes.c_int, address, address, address, address, ctypes.c_int, address, size,
-        )
+        # The same with its arguments in a `struct mean_call` kept between calls (ctypes costs
+        # ~80 ns per argument): see `_reduce.reduce_cached`.
+        self.mean_reduce_call = self._declare("mean_reduce_call", ctypes.c_int, ctypes.c_void_p)
         states = ctypes.c_void_p  # addresses of arrays of serialized states
         self.mean_reduce_states = self._declare(
             "mean_reduce_states", ctypes.c_int, ctypes.c_int, array, array,

@@ -18,7 +18,7 @@ FFI = (ROOT / "src" / "ffi.rs").read_text()
 C_TYPES = {
     "c_float": "float", "c_double": "double", "c_int": "int", "size_t": "size_t", "u64": "uint64_t",
     "u32": "uint32_t", "u8": "uint8_t", "c_char": "char", "MeanAcc": "mean_acc", "()": "void",
-    "MeanArray": "struct mean_array",
+    "MeanArray": "struct mean_array", "MeanCall": "struct mean_call",
 }
 
 

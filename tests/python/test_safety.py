@@ -250,7 +250,7 @@ def test_a_libmean_of_another_abi_version_is_refused(tmp_path):
 
 def test_config_reports_what_runs():
     config = npmean.config()
-    assert config["abi_version"] == npmean._lib.ABI_VERSION == 5
+    assert config["abi_version"] == npmean._lib.ABI_VERSION == 6
     assert config["simd_level"] == npmean.simd_level()
     assert config["certificate_trusted"] is npmean.library().certificate_trusted()
     assert config["library"] == str(npmean.library().path)
