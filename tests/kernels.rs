@@ -914,3 +914,37 @@ fn qword_sums_equal_the_naive_sum_at_every_length_and_alignment() {
         }
     }
 }
+
+#[cfg(target_arch = "x86_64")]
+#[test]
+fn f16c_conversions_equal_the_element_decoder_for_every_value_length_and_alignment() {
+    // `f16_to_f32_at` (F16C, eight at a time, a padded tail) against `f16_to_f64`, the naive
+    // twin: all 65,536 bit patterns (NaN for NaN: F16C quiets signaling ones), then every
+    // length 0-40 at every start within 8; at levels below AVX2 it must decline.
+    use mean::Level;
+    use mean::kernels::f16_to_f32_at;
+    use mean::reduce::element::f16_to_f64;
+    let all: Vec<u16> = (0..=u16::MAX).collect();
+    let same = |bits: u16, got: f32| {
+        let want = f16_to_f64(bits);
+        if want.is_nan() { got.is_nan() } else { f64::from(got).to_bits() == want.to_bits() }
+    };
+    for level in Level::ALL {
+        let mut out = vec![0f32; all.len()];
+        if !f16_to_f32_at(level, &all, &mut out) {
+            assert!(level < Level::Avx2 || !level.is_available() || !std::arch::is_x86_feature_detected!("f16c"));
+            continue;
+        }
+        assert!(all.iter().zip(&out).all(|(&b, &x)| same(b, x)), "{level:?}");
+        let mut rng = Rng::new(16);
+        let data: Vec<u16> = (0..48).map(|_| rng.next_u64() as u16).collect();
+        for start in 0..8 {
+            for len in 0..=40 {
+                let run = &data[start..start + len];
+                let mut got = vec![f32::NAN; len];
+                assert!(f16_to_f32_at(level, run, &mut got));
+                assert!(run.iter().zip(&got).all(|(&b, &x)| same(b, x)), "{level:?} start {start} len {len}");
+            }
+        }
+    }
+}

@@ -384,6 +384,21 @@ pub fn run_sum_f64_at(level: Level, xs: &[f64]) -> Partial {
     portable::sum_f64(xs)
 }
 
+/// Converts `raws` (binary16 bits) into `out` as f32, exactly, eight at a time with F16C, and
+/// says so; false, with nothing written, at levels below AVX2 or on a CPU without F16C (the
+/// caller decodes another way). `out` must be as long as `raws`.
+pub fn f16_to_f32_at(level: Level, raws: &[u16], out: &mut [f32]) -> bool {
+    assert_eq!(raws.len(), out.len());
+    #[cfg(target_arch = "x86_64")]
+    if level >= Level::Avx2 && level.is_available() && std::arch::is_x86_feature_detected!("f16c") {
+        // SAFETY: AVX2 (hence AVX) and F16C were just detected on this CPU.
+        unsafe { x86_64::f16_to_f32_f16c(raws, out) };
+        return true;
+    }
+    let _ = (level, raws, out);
+    false
+}
+
 /// [`run_sum_f64_at`] for f32 values (each converted exactly).
 pub fn run_sum_f32_at(level: Level, xs: &[f32]) -> Partial {
     if xs.len() < RUN_VECTORS_FROM {

@@ -402,6 +402,25 @@ impl Decode for Float16 {
     fn pieces(_: u16) -> (i64, i64) {
         (0, 0)
     }
+    /// Runs of 256 values or more: converted to f32 with F16C (exact), 1024 at a time into a
+    /// stack buffer, and summed by float32's run kernels. Shorter runs, and any without F16C:
+    /// none (the caller decodes them to f64 one by one, with no buffer to clear).
+    fn run_sum(level: Level, raws: &[u16]) -> Option<Partial> {
+        const AT_ONCE: usize = 1024;
+        if raws.len() < 256 {
+            return None;
+        }
+        let mut floats = [0f32; AT_ONCE];
+        let mut total = Partial::ZERO;
+        for chunk in raws.chunks(AT_ONCE) {
+            let floats = &mut floats[..chunk.len()];
+            if !kernels::f16_to_f32_at(level, chunk, floats) {
+                return None; // (on the first chunk: F16C is there for all or none)
+            }
+            total = total.merge(run_sum_f32s(level, floats));
+        }
+        Some(total)
+    }
 }
 
 #[derive(Clone, Copy)]
@@ -421,11 +440,7 @@ impl Decode for Float32 {
         Some(kernels::sum_f32_at(level, as_f32s(raws), Order::Forward))
     }
     fn run_sum(level: Level, raws: &[u32]) -> Option<Partial> {
-        let xs = as_f32s(raws);
-        Some(match kernels::certified_run_f32_at(level, xs) {
-            Some(exact) => Partial { sum: kernels::DoubleDouble { hi: exact, lo: 0.0 }, error: 0.0 },
-            None => kernels::run_sum_f32_at(level, xs),
-        })
+        Some(run_sum_f32s(level, as_f32s(raws)))
     }
     fn add_exact(sum: &mut ExactSum, raws: &[u32]) -> bool {
         kernels::add_exact_f32(sum, as_f32s(raws));
@@ -507,6 +522,14 @@ impl Decode for Float64 {
 }
 
 /// Native float32 bits as the floats (same size and alignment; every bit pattern is a float).
+/// A short run of f32 values: summed plainly under a certificate, else with the run kernel.
+fn run_sum_f32s(level: Level, xs: &[f32]) -> Partial {
+    match kernels::certified_run_f32_at(level, xs) {
+        Some(exact) => Partial { sum: kernels::DoubleDouble { hi: exact, lo: 0.0 }, error: 0.0 },
+        None => kernels::run_sum_f32_at(level, xs),
+    }
+}
+
 fn as_f32s(raws: &[u32]) -> &[f32] {
     // SAFETY: f32 and u32 have the same size and alignment and every u32 is a valid f32; the
     // result borrows `raws`.
