@@ -179,21 +179,8 @@ fn first_pass<T: Element>(xs: &[T], threads: usize, level: Level) -> FirstPass<T
     // an array about the size of the L2 cache then find more of it there (see `Order`); the
     // mean is the same.
     let order = Order::for_pass(size_of_val(xs));
-    let (probe, rest) = xs.split_at(probe_len(xs));
-    let mut head = None;
-    if !probe.is_empty() {
-        let sum = T::sum_at(level, probe, order);
-        if sum.settles_nothing::<T>(probe.len()) {
-            // The first pass over the rest would be wasted (see `probe_len`).
-            return FirstPass::Rounded(Rounded::Unsure);
-        }
-        head = Some(sum);
-    }
-    let tail = parallel::map_merge(rest, threads, |part| T::sum_at(level, part, order), FastSum::merge);
-    let FastSum { partial, exact } = match head {
-        Some(head) => head.merge(tail),
-        None => tail,
-    };
+    let FastSum { partial, exact } =
+        parallel::map_merge(xs, threads, |part| T::sum_at(level, part, order), FastSum::merge);
     if !partial.sum.is_finite()
         && let Some(mean) = T::special_mean(xs)
     {
@@ -204,23 +191,6 @@ fn first_pass<T: Element>(xs: &[T], threads: usize, level: Level) -> FirstPass<T
         Some(exact) => round_split_mean::<T>(partial, exact, xs.len()),
     })
 }
-
-/// Values first summed alone, from arrays beyond the caches: the first 1/64, if the array has
-/// [`PROBE_FROM_BYTES`] or more (else none). Data whose sum the fast pass cannot settle —
-/// values that cancel across many binades, ties among them, sums that overflow — are usually
-/// so from the start; when the probe's own mean is already undecided, the exact path starts at
-/// once, and the array is read twice (its exact pass and the probe) instead of about three
-/// times. A wrong guess costs speed only: the probe of data the fast pass would have settled
-/// sends it to the exact path, which gives the same mean. (Measured on an Intel Xeon model 167,
-/// 10^7 float64 values: a tie among values cancelling over 1200 binades, 1.40 -> 0.98 ns per
-/// value.) The probe runs on one thread: at most 1/128 of the pass longer on two threads.
-fn probe_len<T>(xs: &[T]) -> usize {
-    if size_of_val(xs) >= PROBE_FROM_BYTES { xs.len() / 64 } else { 0 }
-}
-
-/// See [`probe_len`]: from here, a first pass over the whole array costs more than a few
-/// milliseconds, and its 1/64 is large enough to tell ordinary data.
-const PROBE_FROM_BYTES: usize = 16 << 20;
 
 /// Whether the mean of `xs` at `level` (one thread) needs the exact path, a second pass over
 /// the values: for tests, the benchmark and `examples/fallback_rate.rs`.
@@ -241,19 +211,6 @@ struct FastSum {
 }
 
 impl FastSum {
-    /// Whether the rounding test leaves undecided the mean of the `n` values this is the sum of
-    /// (non-finite sums: their rest decides, as in `first_pass`).
-    fn settles_nothing<T: Element>(&self, n: usize) -> bool {
-        if !self.partial.sum.is_finite() {
-            return false;
-        }
-        let rounded = match &self.exact {
-            None => round_mean(self.partial, n, T::FORMAT),
-            Some(exact) => round_split_mean::<T>(self.partial, exact.clone(), n),
-        };
-        matches!(rounded, Rounded::Unsure)
-    }
-
     fn merge(self, other: FastSum) -> FastSum {
         let (partial, exact) = kernels::merge_split((self.partial, self.exact), (other.partial, other.exact));
         FastSum { partial, exact }
