@@ -142,7 +142,7 @@ class _Plan:
 
 class _Plans(threading.local):
     def __init__(self):
-        self.kept = {}
+        self.by_key = {}
 
 
 _plans = _Plans()
@@ -153,12 +153,12 @@ def reduce_cached(lib: Library, a: np.ndarray, axes: tuple, result_dtype: np.dty
     order; no reduced axis empty) into a new array of ``result_dtype`` (native), returned:
     :func:`reduce` with the descriptors of each (dtype, shape, strides, axes, result) built once."""
     key = (a.dtype, a.shape, a.strides, axes, result_dtype, operation)
-    kept = _plans.kept
-    plan = kept.get(key)
+    plans = _plans.by_key
+    plan = plans.get(key)
     if plan is None:
-        if len(kept) >= _PLANS_KEPT:
-            kept.clear()
-        plan = kept[key] = _Plan(a, axes, result_dtype, operation)
+        if len(plans) >= _PLANS_KEPT:
+            plans.clear()
+        plan = plans[key] = _Plan(a, axes, result_dtype, operation)
     out = np.empty(plan.kept, result_dtype)
     _pack_address(plan.input.array, 0, data_pointer(a) + plan.low)
     _pack_address(plan.output.array, 0, data_pointer(out))

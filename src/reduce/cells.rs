@@ -397,9 +397,7 @@ impl RowBatch {
             cell::<D, O>(input, reduced, (i, 0, o), out, task, level, scratch);
         }
     }
-}
 
-impl RowBatch {
     /// [`RowBatch::finish`] for values of many bits (float64), whose plain sums round: each row
     /// summed in double-double with an error bound (inline if tiny, else the short-run kernel),
     /// the float64 means of the batch rounded together (`partial_sums_to_f64_means`), and the
@@ -794,27 +792,35 @@ impl<D: Decode, O: ByteOrder> FloatCell<D, O> {
         (if skipped { 0.0 } else { x }, skipped)
     }
 
-    /// Sums `run[0], run[step], ...` (`len` of them) by gathering chunks in native byte order
-    /// and handing them to the short-run kernels (`Decode::run_sum`: certified plain adds or
-    /// TwoSum at the CPU's SIMD level), where decoding into the f64 buffer would be summed at
-    /// the baseline level. Returns how many it summed: all, or none for a type without such
-    /// kernels.
+    /// Sums `run[0], run[step], ...` (`len` of them) with the short-run kernels
+    /// (`Decode::run_sum`: certified plain adds or TwoSum at the CPU's SIMD level), where
+    /// decoding into the f64 buffer would be summed at the baseline level: contiguous native
+    /// values where they lie, others gathered in native byte order a chunk at a time. Returns
+    /// how many it summed: all, or fewer from the first chunk the type's kernels decline (none
+    /// for a type without them; float16 without F16C, or a tail under 256), which the caller
+    /// decodes instead.
     #[inline(always)]
     fn gather(&mut self, run: &[D::Raw], len: usize, step: usize) -> usize {
         let mut done = 0;
         while done < len {
             let take = (len - done).min(GATHERED);
             let part = &run[done * step..];
-            let chunk = &mut self.gathered[..take];
-            if step == 1 {
-                for (slot, &raw) in chunk.iter_mut().zip(&part[..take]) {
-                    *slot = O::native(raw);
-                }
+            let chunk: &[D::Raw] = if step == 1 && O::NATIVE {
+                &part[..take]
             } else {
-                for (i, slot) in chunk.iter_mut().enumerate() {
-                    *slot = O::native(part[i * step]);
+                let chunk = &mut self.gathered[..take];
+                if step == 1 {
+                    // (Its own loop, which vectorizes: the swaps in registers.)
+                    for (slot, &raw) in chunk.iter_mut().zip(&part[..take]) {
+                        *slot = O::native(raw);
+                    }
+                } else {
+                    for (i, slot) in chunk.iter_mut().enumerate() {
+                        *slot = O::native(part[i * step]);
+                    }
                 }
-            }
+                chunk
+            };
             let Some(partial) = D::run_sum(self.level, chunk) else { return done };
             self.partial = self.partial.merge(partial);
             self.count += take as u64;
