@@ -363,3 +363,71 @@ fn branch_free_float64_means_of_bounded_sums_agree_with_the_exact_mean() {
         assert!(decided > rows.len() / 2, "n {n}: only {decided} decided");
     }
 }
+
+#[test]
+fn exact_double_double_sums_round_ties_to_even_without_the_exact_pass() {
+    // A float64 mean of a few values is often an exact tie (about one row in twenty of three
+    // normal values). With the sum known exactly as hi + lo (error bound zero), round_mean
+    // decides it from the remainder against the midpoints; it must agree with the exact
+    // accumulator, ties to even, and never be left unsure.
+    use mean::exact::ExactSum;
+    use mean::kernels::{DoubleDouble, Partial, two_sum};
+    use mean::rounding::{Format, Rounded, round_mean};
+    let mut rng = Rng::new(44);
+    let decide = |sum: DoubleDouble, n: usize| round_mean(Partial { sum, error: 0.0 }, n, Format::Binary64);
+    // Rows of few-bit normal values (more ties), whose double-double sum is exact.
+    let (mut rows, mut ties) = (0, 0);
+    for len in [2usize, 3, 5, 7, 16] {
+        for _ in 0..4000 {
+            let bits = 20 + (rng.next_u64() % 34) as i32;
+            let row: Vec<f64> = (0..len)
+                .map(|_| {
+                    let x = rng.normal() * 2f64.powi((rng.next_u64() % 40) as i32 - 20);
+                    let scale = 2f64.powi(bits - x.abs().log2().floor() as i32);
+                    (x * scale).round() / scale
+                })
+                .collect();
+            let (mut hi, mut lo, mut exact_low) = (row[0], 0.0, true);
+            for &x in &row[1..] {
+                let (s, e) = two_sum(hi, x);
+                let (l, lost) = two_sum(lo, e);
+                (hi, lo, exact_low) = (s, l, exact_low && lost == 0.0);
+            }
+            if !exact_low || hi == 0.0 {
+                continue;
+            }
+            let mut exact = ExactSum::new();
+            row.iter().for_each(|&x| exact.add(x));
+            let expected = exact.mean_f64();
+            assert_eq!(decide(DoubleDouble { hi, lo }, len), Rounded::Certain(expected), "{row:?}");
+            rows += 1;
+            // A tie: 2 S = n (mean + neighbour) exactly, for one of the neighbours.
+            ties += usize::from([expected.next_up(), expected.next_down()].iter().any(|&other| {
+                let mut diff = ExactSum::new();
+                row.iter().for_each(|&x| diff.add_f64s(&[x, x]));
+                (0..len).for_each(|_| diff.add_f64s(&[-expected, -other]));
+                diff.sum_f64() == 0.0
+            }));
+        }
+    }
+    assert!(rows > 15_000 && ties > 200, "{rows} rows, {ties} ties");
+    // Constructed midpoints n (q + g/2), g the gap on that side (half the other at a power of
+    // two), for random q and powers of two: the even one of q and its neighbour.
+    for k in 0..3000 {
+        let n = 2 + (rng.next_u64() % 40) as usize;
+        let q = if k % 3 == 0 { 2f64.powi((rng.next_u64() % 200) as i32 - 100) } else { rng.normal() * 1e5 };
+        for neighbour in [q.next_up(), q.next_down()] {
+            let nf = n as f64;
+            let product = nf * q;
+            let error = nf.mul_add(q, -product); // exact
+            let half_gap = nf * (neighbour - q) / 2.0; // exact
+            let (hi, lo) = two_sum(product, error + half_gap);
+            let even = if q.to_bits() & 1 == 0 { q } else { neighbour };
+            assert_eq!(
+                decide(DoubleDouble { hi, lo }, n),
+                Rounded::Certain(even),
+                "q {q:e} n {n} toward {neighbour:e}"
+            );
+        }
+    }
+}

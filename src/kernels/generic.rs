@@ -95,18 +95,29 @@ const PREFETCH_BYTES: usize = 8192;
 /// harmless; the pointer is only computed, never read.
 #[inline(always)]
 pub(crate) fn prefetch_ahead<T>(chunk: &[T], enabled: bool) {
-    #[cfg(target_arch = "x86_64")]
     if enabled {
+        prefetch_lines(chunk.as_ptr().cast::<u8>().wrapping_add(PREFETCH_BYTES), size_of_val(chunk));
+    }
+}
+
+/// Asks for every cache line of `xs` (one hint per 64 bytes): for memory the caller reads
+/// soon, where the hardware's prefetchers do not see it coming.
+#[inline(always)]
+pub(crate) fn prefetch<T>(xs: &[T]) {
+    prefetch_lines(xs.as_ptr().cast::<u8>(), size_of_val(xs));
+}
+
+#[inline(always)]
+fn prefetch_lines(start: *const u8, bytes: usize) {
+    #[cfg(target_arch = "x86_64")]
+    for line in (0..bytes).step_by(64) {
         use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        let ahead = chunk.as_ptr().cast::<i8>().wrapping_add(PREFETCH_BYTES);
-        for line in (0..size_of_val(chunk)).step_by(64) {
-            // SAFETY: _mm_prefetch is a hint: it reads nothing architecturally and cannot
-            // fault, whatever the address (SSE is part of x86_64).
-            unsafe { _mm_prefetch::<_MM_HINT_T0>(ahead.wrapping_add(line)) };
-        }
+        // SAFETY: _mm_prefetch is a hint: it reads nothing architecturally and cannot fault,
+        // whatever the address (SSE is part of x86_64); the pointer is only computed.
+        unsafe { _mm_prefetch::<_MM_HINT_T0>(start.wrapping_add(line).cast::<i8>()) };
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = (chunk, enabled);
+    let _ = (start, bytes);
 }
 /// Iterations (one load per accumulator each) in a block of the f32 kernel: each lane adds at
 /// most `FOLD_EVERY + 1` values in plain f64 before the block's sums are certified and folded.

@@ -13,7 +13,7 @@
 //! CPU rule holds: off on Zen 4, on elsewhere. `NPMEAN_PREFETCH=on|off` fixes the choice (no
 //! trial); `mean_software_prefetch()` and `npmean.config()` show the one in force. The exact
 //! path's kernels, far slower than memory, prefetch whatever the trial says
-//! ([`exact_path_prefetch`]).
+//! ([`exact_path_prefetch`]), and so do batches of short rows, a few rows ahead ([`row_prefetch`]).
 
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
@@ -49,6 +49,16 @@ pub fn software_prefetch() -> bool {
 pub fn exact_path_prefetch() -> bool {
     software_prefetch(); // (reads NPMEAN_PREFETCH once)
     !FORCED_OFF.load(Ordering::Relaxed)
+}
+
+/// Whether batches of short rows (`reduce::cells`) ask for the rows they read next: always,
+/// unless `NPMEAN_PREFETCH=off`. A short row's sum ends in a fold whose latency keeps few of
+/// the next row's loads in flight, and the rows' own start-stop pattern is not one the
+/// hardware prefetchers follow far; the hints are for memory read a few hundred nanoseconds
+/// later, not the streaming kernels' 8 KiB ahead. Measured on an Intel Xeon of family 6, model
+/// 167: float64 rows of 100, (10^5, 100) `axis=1`, 11.1 -> 5.7-6.3 ms.
+pub fn row_prefetch() -> bool {
+    exact_path_prefetch()
 }
 
 #[cold]

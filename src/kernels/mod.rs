@@ -24,7 +24,7 @@ pub mod portable;
 #[cfg(target_arch = "x86_64")]
 mod x86_64;
 
-pub(crate) use generic::prefetch_ahead;
+pub(crate) use generic::{prefetch, prefetch_ahead};
 pub use integer::{Bytes, sum_bytes, sum_dwords, sum_qwords, sum_words};
 // The per-level entry point, for the tests that run it at every level.
 #[cfg(feature = "internals")]
