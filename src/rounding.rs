@@ -111,6 +111,12 @@ pub fn divide_exact_sum(sum: f64, n: usize, format: Format) -> Option<Rounded> {
 /// a nonzero multiple of ulp(sum) >= 2^floor(log2 n) ulp(m) > (n/2) ulp(m), so the quotient is
 /// more than half an ulp from `m`. The test is kept: cheap here, and it does not rest on that.)
 pub fn exact_sums_to_f32_means(sums: &[f64], n: usize, means: &mut [f32], undecided: &mut [bool]) {
+    exact_sums_to_f32_means_inline(sums, n, means, undecided);
+}
+
+/// [`exact_sums_to_f32_means`], inlined into callers compiled for a SIMD level (`kernels::rows`).
+#[inline(always)]
+pub(crate) fn exact_sums_to_f32_means_inline(sums: &[f64], n: usize, means: &mut [f32], undecided: &mut [bool]) {
     assert!((1..=1 << 26).contains(&n), "n must fit the exactness test's split");
     let divisor = n as f64;
     const SPLIT: f64 = 134_217_729.0; // 2^27 + 1
@@ -148,32 +154,58 @@ pub fn exact_sums_to_f32_means(sums: &[f64], n: usize, means: &mut [f32], undeci
 pub fn partial_sums_to_f64_means(partials: &[Partial], n: usize, means: &mut [f64], undecided: &mut [bool]) {
     assert!((1..=1 << 26).contains(&n), "n must fit the test's split");
     let divisor = n as f64;
+    let (means, undecided) = (&mut means[..partials.len()], &mut undecided[..partials.len()]);
+    for ((partial, mean), undecided) in partials.iter().zip(means).zip(undecided) {
+        (*mean, *undecided) = f64_mean_of_bounded_sum(partial.sum.hi, partial.sum.lo, partial.error, divisor);
+    }
+}
+
+/// One cell of [`partial_sums_to_f64_means`]: the mean of `divisor` (`1..=2^26`) values whose
+/// sum is `hi + lo` within `error`, and whether it is undecided. Branch-free, for loops that
+/// vectorize (also `kernels::rows`, compiled at each SIMD level).
+#[inline(always)]
+pub(crate) fn f64_mean_of_bounded_sum(hi: f64, lo: f64, error: f64, divisor: f64) -> (f64, bool) {
     const SPLIT: f64 = 134_217_729.0; // 2^27 + 1
     let split = |x: f64| {
         let scaled = SPLIT * x;
         let high = scaled - (scaled - x);
         (high, x - high)
     };
-    let (means, undecided) = (&mut means[..partials.len()], &mut undecided[..partials.len()]);
-    for ((partial, mean), undecided) in partials.iter().zip(means).zip(undecided) {
-        let (hi, lo) = two_sum(partial.sum.hi, partial.sum.lo);
-        let first = hi / divisor;
-        let (high, low) = split(first);
-        let quotient = first + (((hi - divisor * high) - divisor * low) + lo) / divisor;
-        let (high, low) = split(quotient);
-        let remainder = (hi - divisor * high) - divisor * low; // one rounding, in the slack
-        let d = remainder + lo;
-        let slack = 2.0 * UNIT_ROUNDOFF * (remainder.abs() + d.abs());
-        let allowance = partial.error * BOUND_MARGIN + slack;
-        // The ulp of q's binade from its exponent field (q is normal and far from the ends here).
-        let bits = quotient.to_bits();
-        let ulp = f64::from_bits((bits & 0x7ff0_0000_0000_0000).wrapping_sub(52 << 52));
-        let gap = if bits & 0x000f_ffff_ffff_ffff == 0 { 0.5 * ulp } else { ulp };
-        let in_range = hi.abs() >= SMALLEST_CERTIFIED_SUM && hi.abs() <= 1e299 && partial.error <= 1e299;
-        let zero = hi == 0.0 && partial.error == 0.0;
-        *mean = if zero { 0.0 } else { quotient };
-        *undecided = !zero & !(in_range & (d.abs() + allowance < 0.5 * gap * divisor));
-    }
+    let (hi, lo) = two_sum(hi, lo);
+    let first = hi / divisor;
+    let (high, low) = split(first);
+    let quotient = first + (((hi - divisor * high) - divisor * low) + lo) / divisor;
+    let (high, low) = split(quotient);
+    let remainder = (hi - divisor * high) - divisor * low; // one rounding, in the slack
+    let d = remainder + lo;
+    let slack = 2.0 * UNIT_ROUNDOFF * (remainder.abs() + d.abs());
+    let allowance = error * BOUND_MARGIN + slack;
+    // The ulp of q's binade from its exponent field (q is normal and far from the ends here);
+    // the gap toward zero is half that at a power of two.
+    let bits = quotient.to_bits();
+    let ulp = f64::from_bits((bits & 0x7ff0_0000_0000_0000).wrapping_sub(52 << 52));
+    let toward_zero = if bits & 0x000f_ffff_ffff_ffff == 0 { 0.5 * ulp } else { ulp };
+    let in_range = hi.abs() >= SMALLEST_CERTIFIED_SUM && hi.abs() <= 1e299 && error <= 1e299;
+    let bounded = d.abs() + allowance < 0.5 * toward_zero * divisor;
+    // An exact sum (error 0, as tiny rows' sums nearly always are): the remainder is exact
+    // (`exact_double_double_mean`'s argument), so d = remainder + lo is decided exactly against
+    // each midpoint by comparing lo with (midpoint - remainder), itself exact; ties included.
+    let (gap_above, gap_below) = if quotient < 0.0 { (toward_zero, ulp) } else { (ulp, toward_zero) };
+    let above = 0.5 * gap_above * divisor - remainder;
+    let below = -0.5 * gap_below * divisor - remainder;
+    let (tie_above, tie_below) = (lo == above, lo == below);
+    let exact = error == 0.0 && (tie_above || tie_below || (lo < above && lo > below));
+    let odd = bits & 1 == 1;
+    let rounded = if tie_above & odd {
+        quotient + gap_above
+    } else if tie_below & odd {
+        quotient - gap_below
+    } else {
+        quotient
+    };
+    let zero = hi == 0.0 && error == 0.0;
+    let mean = if zero { 0.0 } else { rounded };
+    (mean, !zero & !(in_range & (bounded | exact)))
 }
 
 /// The mean of `n` values whose sum is exactly `sum.hi + sum.lo`, rounded once.

@@ -372,9 +372,17 @@ fn exact_double_double_sums_round_ties_to_even_without_the_exact_pass() {
     // accumulator, ties to even, and never be left unsure.
     use mean::exact::ExactSum;
     use mean::kernels::{DoubleDouble, Partial, two_sum};
-    use mean::rounding::{Format, Rounded, round_mean};
+    use mean::rounding::{Format, Rounded, partial_sums_to_f64_means, round_mean};
     let mut rng = Rng::new(44);
-    let decide = |sum: DoubleDouble, n: usize| round_mean(Partial { sum, error: 0.0 }, n, Format::Binary64);
+    // Both the scalar test and the branch-free one (the tiny-rows kernels') must decide it.
+    let decide = |sum: DoubleDouble, n: usize| {
+        let partial = Partial { sum, error: 0.0 };
+        let (mut mean, mut undecided) = ([0.0], [true]);
+        partial_sums_to_f64_means(&[partial], n, &mut mean, &mut undecided);
+        let scalar = round_mean(partial, n, Format::Binary64);
+        assert_eq!((scalar, undecided[0]), (Rounded::Certain(mean[0]), false), "{sum:?} / {n}");
+        scalar
+    };
     // Rows of few-bit normal values (more ties), whose double-double sum is exact.
     let (mut rows, mut ties) = (0, 0);
     for len in [2usize, 3, 5, 7, 16] {

@@ -948,3 +948,76 @@ fn f16c_conversions_equal_the_element_decoder_for_every_value_length_and_alignme
         }
     }
 }
+
+/// Rows of `len` few-bit values (ties are common among them) at `stride`, after `offset`
+/// values of padding, for the tiny-rows kernels.
+fn tiny_rows_data(rows: usize, len: usize, stride: usize, offset: usize, seed: u64) -> Vec<f64> {
+    let mut rng = Rng::new(seed);
+    let size = offset + if rows == 0 { 0 } else { (rows - 1) * stride + len };
+    (0..size)
+        .map(|k| match k % 11 {
+            0 => rng.normal() * 1e300, // overflowing sums, undecided
+            1 => 0.0,
+            _ => (rng.normal() * 4096.0).round() / 64.0 + rng.normal() * f64::from(u8::from(k % 3 == 0)),
+        })
+        .collect()
+}
+
+#[test]
+fn tiny_row_kernels_equal_the_scalar_level_and_the_exact_mean_at_every_level_length_stride_and_alignment() {
+    use mean::exact::ExactSum;
+    use mean::kernels::rows::{MAX_LEN, ROWS, exact_sums_to_f32_means_at, tiny_row_means_f64_at, tiny_row_sums_f32_at};
+    for len in 1..=MAX_LEN {
+        for stride in [len, len + 1, 2 * len + 3] {
+            for (rows, offset) in [(0, 0), (1, 3), (7, 1), (9, 0), (ROWS - 1, 5), (ROWS, 2)] {
+                let data = tiny_rows_data(rows, len, stride, offset, (len * 1000 + stride * 10 + rows) as u64);
+                let data = &data[offset..];
+                let data32: Vec<f32> = data.iter().map(|&x| x as f32).collect();
+                let row = |k: usize| &data[k * stride..k * stride + len];
+                let mut scalar = (vec![0.0; rows], vec![false; rows]);
+                tiny_row_means_f64_at(Level::Scalar, data, len, stride, &mut scalar.0, &mut scalar.1);
+                let mut sums32_scalar = vec![0.5; rows];
+                tiny_row_sums_f32_at(Level::Scalar, &data32, len, stride, &mut sums32_scalar);
+                for level in levels() {
+                    let mut means = (vec![0.0; rows], vec![true; rows]);
+                    tiny_row_means_f64_at(level, data, len, stride, &mut means.0, &mut means.1);
+                    let bits = |v: &[f64]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                    assert_eq!(
+                        (bits(&means.0), &means.1),
+                        (bits(&scalar.0), &scalar.1),
+                        "{level:?} {len} {stride} {rows}"
+                    );
+                    let mut sums32 = vec![0.5; rows];
+                    tiny_row_sums_f32_at(level, &data32, len, stride, &mut sums32);
+                    assert_eq!(bits(&sums32), bits(&sums32_scalar), "{level:?} f32 {len} {stride} {rows}");
+                    let mut from_zero = vec![0.0; rows];
+                    tiny_row_sums_f32_at(level, &data32, len, stride, &mut from_zero);
+                    let (mut means32, mut undecided32) = (vec![0.0f32; rows], vec![true; rows]);
+                    exact_sums_to_f32_means_at(level, &from_zero, len, &mut means32, &mut undecided32);
+                    for k in 0..rows {
+                        let mut exact = ExactSum::new();
+                        row(k).iter().for_each(|&x| exact.add(x));
+                        if !means.1[k] {
+                            let expected = if exact.sum_f64() == 0.0 { 0.0 } else { exact.mean_f64() };
+                            assert_eq!(means.0[k].to_bits(), expected.to_bits(), "{level:?} row {k} {:?}", row(k));
+                        }
+                        // The float32 sums: plain adds in order, from what the sum held (0.5).
+                        let row32 = &data32[k * stride..][..len];
+                        let plain = row32.iter().fold(0.5, |s, &x| s + f64::from(x));
+                        assert_eq!(sums32[k].to_bits(), plain.to_bits());
+                        // Their means, where the plain sum from zero was exact.
+                        let mut exact32 = ExactSum::new();
+                        row32.iter().for_each(|&x| exact32.add(f64::from(x)));
+                        if !undecided32[k] && exact32.sum_f64() == from_zero[k] && from_zero[k].is_finite() {
+                            assert_eq!(means32[k], exact32.mean_f32(), "{level:?} f32 row {k} {row32:?}");
+                        }
+                    }
+                    // Rows with no huge value: nearly all decided (their sums are mostly exact).
+                    let ordinary: Vec<usize> = (0..rows).filter(|&k| row(k).iter().all(|x| x.abs() < 1e200)).collect();
+                    let decided = ordinary.iter().filter(|&&k| !means.1[k]).count();
+                    assert!(decided * 10 >= ordinary.len() * 9, "{level:?} {len}: {decided} of {}", ordinary.len());
+                }
+            }
+        }
+    }
+}

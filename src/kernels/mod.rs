@@ -8,6 +8,7 @@
 //!   the default floating-point environment for callers from C.
 //! - `certificate`: whether that flag may be trusted at each level (a self-test on first use).
 //! - `host`: tuning decided per CPU (software prefetch).
+//! - `rows`: many tiny rows at once, one lane per row (a reduction along a short last axis).
 //! - `x86_64`: that algorithm instantiated for SSE2, AVX2 and AVX-512, and the AVX-512 exact
 //!   kernels (exponent windows) of the exact path.
 //!
@@ -21,6 +22,7 @@ pub mod host;
 mod integer;
 pub(crate) mod mxcsr;
 pub mod portable;
+pub mod rows;
 #[cfg(target_arch = "x86_64")]
 mod x86_64;
 
@@ -675,6 +677,12 @@ impl CertifiedColumns {
         }
         #[cfg(not(target_arch = "x86_64"))]
         (f64::NAN, 0)
+    }
+
+    /// `sums[k] +=` each value of row `k` of a block of tiny rows, plainly (see
+    /// `rows::tiny_row_sums_f32_at`).
+    pub fn add_tiny_rows_f32(&self, sums: &mut [f64], data: &[f32], len: usize, stride: usize) {
+        rows::tiny_row_sums_f32_at(self.level, data, len, stride, sums);
     }
 
     /// Whether no add rounded since `begin`: then `hi` holds the exact column sums.

@@ -221,7 +221,15 @@ impl Output<'_> {
         left
     }
 
+    /// Writes `values[k]` at byte offset `start + k * step` wherever `!undecided[k]`.
+    fn write_decided(&mut self, start: isize, step: isize, values: &[f64], undecided: &[bool]) {
+        for (k, (&value, _)) in values.iter().zip(undecided).enumerate().filter(|(_, (_, undecided))| !**undecided) {
+            self.write(start + k as isize * step, value);
+        }
+    }
+
     /// Writes `value` (a value of the format, held in an f64) at byte offset `at`.
+    #[inline(always)]
     pub fn write(&mut self, at: isize, value: f64) {
         let at = at as usize;
         match self.format {
@@ -278,6 +286,9 @@ pub fn run<D: Decode, O: ByteOrder>(input: &Input<D>, plan: &Plan, out: &mut Out
     } else {
         let mut scratch = FloatCell::<D, O>::new(level, task.skip_nan);
         if let Some(row) = short_plain_rows::<D, O>(input, &plan.reduced, task) {
+            if row.len <= TINY_ROW && tiny_rows::<D, O>(input, plan, row, out, task, level) {
+                return;
+            }
             let capacity = if row.len <= TINY_ROW { TINY_ROWS_PER_CERTIFICATE } else { ROWS_PER_CERTIFICATE };
             let mut batch = RowBatch { starts: [(0, 0); TINY_ROWS_PER_CERTIFICATE], len: 0, row, retry_in: 0 };
             for_each_start(plan.kept.as_slice(), start, |i, _, o| {
@@ -294,6 +305,55 @@ pub fn run<D: Decode, O: ByteOrder>(input: &Input<D>, plan: &Plan, out: &mut Out
             cell::<D, O>(input, &plan.reduced, (i, m, o), out, task, level, &mut scratch);
         });
     }
+}
+
+/// The cells of a horizontal plan whose rows are tiny ([`TINY_ROW`] values at most, as
+/// `short_plain_rows` finds them) and lie at a regular stride along the innermost kept loop:
+/// blocks of `kernels::rows::ROWS` rows go to the type's across-rows kernel
+/// (`Decode::tiny_row_means`), and the rows it leaves undecided are finished one by one. False,
+/// with nothing written, where that kernel does not apply (sums, states, NaNs left out, an
+/// output format it has no kernel for).
+fn tiny_rows<D: Decode, O: ByteOrder>(
+    input: &Input<D>,
+    plan: &Plan,
+    row: Loop,
+    out: &mut Output,
+    task: &Task,
+    level: Level,
+) -> bool {
+    use kernels::rows::ROWS;
+    let Some(rows) = plan.kept.innermost() else { return false };
+    if task.sum || task.skip_nan || out.states || rows.input < 0 {
+        return false;
+    }
+    let (len, stride) = (row.len, rows.input as usize);
+    let (mut means, mut undecided) = ([0.0f64; ROWS], [false; ROWS]);
+    let mut supported = true;
+    for_each_start(plan.kept.outer(), (plan.input_start, 0, plan.output_start), |start, _, out_start| {
+        let mut first = 0;
+        while supported && first < rows.len {
+            let count = (rows.len - first).min(ROWS);
+            let at = (start + first as isize * rows.input) as usize;
+            let raws = &input.data[at..at + (count - 1) * stride + len];
+            let (means, undecided) = (&mut means[..count], &mut undecided[..count]);
+            if !D::tiny_row_means(level, raws, (len, stride), out.format, means, undecided) {
+                // (Known on the first block: the type and format do not change.)
+                debug_assert_eq!(first, 0);
+                supported = false;
+                return;
+            }
+            out.write_decided(out_start + first as isize * rows.output, rows.output, means, undecided);
+            for k in (0..count).filter(|&k| undecided[k]) {
+                let o = out_start + (first + k) as isize * rows.output;
+                let i = at as isize + (k * stride) as isize;
+                let partial = tiny_row_sum::<D>(&input.data[i as usize..i as usize + len]);
+                let exact = || exact_cell::<D, O>(input, &plan.reduced, i, 0, false);
+                finish_float(out, o, partial, len as u64, task, exact);
+            }
+            first += count;
+        }
+    });
+    supported
 }
 
 /// Short rows summed under one certificate: a kernel call per row costs less than the flag's

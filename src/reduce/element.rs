@@ -9,6 +9,7 @@
 use super::cells::Initial;
 use crate::exact::ExactSum;
 use crate::kernels::{self, Level, Order, Partial};
+use crate::rounding::Format;
 
 /// An element type, as the C ABI numbers it (`enum mean_type` in `include/mean.h`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -278,6 +279,21 @@ pub trait Decode: Copy + Send + Sync + 'static {
         (sum, count)
     }
 
+    /// The means of a block of tiny rows (`kernels::rows`: `means.len()` rows of `len` values,
+    /// row `k` at `raws[k * stride..]`, contiguous native values) rounded to `format`, each
+    /// held in an f64, and which are `undecided` (the caller finishes those one by one). False,
+    /// with nothing written, where the type has no such kernel for `format` at `level`.
+    fn tiny_row_means(
+        _level: Level,
+        _raws: &[Self::Raw],
+        (_len, _stride): (usize, usize),
+        _format: Format,
+        _means: &mut [f64],
+        _undecided: &mut [bool],
+    ) -> bool {
+        false
+    }
+
     /// [`Decode::add_row`] leaving NaNs out, `counted[j]` counting the values that are not.
     fn add_row_skipping_nan(
         _level: Level,
@@ -456,6 +472,35 @@ impl Decode for Float32 {
     fn row_sum_plain(tile: &kernels::CertifiedColumns, raws: &[u32], skip_nan: bool) -> (f64, u64) {
         tile.row_sum_f32(as_f32s(raws), skip_nan)
     }
+    /// Plain sums of the rows certified by the inexact flag, rounded by one division each
+    /// (`rounding::exact_sums_to_f32_means`); a block whose adds rounded is all undecided.
+    fn tiny_row_means(
+        level: Level,
+        raws: &[u32],
+        (len, stride): (usize, usize),
+        format: Format,
+        means: &mut [f64],
+        undecided: &mut [bool],
+    ) -> bool {
+        let rows = means.len();
+        let mut sums = [0.0f64; kernels::rows::ROWS];
+        let sums = &mut sums[..rows];
+        if format != Format::Binary32 {
+            return false;
+        }
+        let Some(tile) = kernels::CertifiedColumns::begin(level, sums) else { return false };
+        tile.add_tiny_rows_f32(sums, as_f32s(raws), len, stride);
+        if !tile.exact(sums) {
+            undecided[..rows].fill(true);
+            return true;
+        }
+        let mut means32 = [0.0f32; kernels::rows::ROWS];
+        kernels::rows::exact_sums_to_f32_means_at(level, sums, len, &mut means32[..rows], undecided);
+        for (mean, &mean32) in means.iter_mut().zip(&means32[..rows]) {
+            *mean = f64::from(mean32);
+        }
+        true
+    }
     fn add_row_plain_skipping_nan(tile: &kernels::CertifiedColumns, hi: &mut [f64], counted: &mut [f64], raws: &[u32]) {
         tile.add_row_skipping_nan_f32(hi, counted, as_f32s(raws));
     }
@@ -507,6 +552,20 @@ impl Decode for Float64 {
     }
     fn run_sum_skipping_nan(level: Level, raws: &[u64]) -> Option<(Partial, u64)> {
         Some(kernels::run_sum_skipping_nan_at(level, as_f64s(raws)))
+    }
+    fn tiny_row_means(
+        level: Level,
+        raws: &[u64],
+        (len, stride): (usize, usize),
+        format: Format,
+        means: &mut [f64],
+        undecided: &mut [bool],
+    ) -> bool {
+        if format != Format::Binary64 {
+            return false;
+        }
+        kernels::rows::tiny_row_means_f64_at(level, as_f64s(raws), len, stride, means, undecided);
+        true
     }
     fn add_row_skipping_nan(
         level: Level,

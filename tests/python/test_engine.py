@@ -439,6 +439,25 @@ def test_short_row_means_against_the_oracle(dtype, width):
             assert same_bits(got, oracle(view, (1,), False, None, np.dtype(np.float32)))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("width", [2, 3, 4, 7, 16])
+def test_tiny_rows_across_lanes_round_their_ties_like_the_oracle(dtype, width):
+    # The tiny-rows kernels (a lane per row, blocks of 256 rows): full-precision values of
+    # spread magnitudes, whose float64 means are often exact ties (one row in twenty of three
+    # such values; the Rust tests count them), few-bit ones (float32 midpoints), rows at
+    # regular strides of 2-d and 3-d arrays, every block boundary, a row that overflows the
+    # sum's range and a zero row among them.
+    rng = np.random.default_rng(100 + width)
+    a = rng.standard_normal((3, 700, width)) * 2.0 ** rng.integers(-20, 20, (3, 700, width))
+    a[2, 300:] = np.round(a[2, 300:] * 2.0**12) / 2.0**12
+    a[1, 5, 0] = 1e300 if dtype == np.float64 else 1e38
+    a[2, 6] = 0.0
+    a = a.astype(dtype)
+    for view in (a, a[:, ::2], a[1], a[:, 3:600:5]):
+        got = npmean.mean(view, axis=-1)
+        assert same_bits(got, oracle(view, (view.ndim - 1,), False, None, got.dtype))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64, ">f4", ">f8", np.float16])
 @pytest.mark.parametrize("n", [255, 256, 1023, 1024, 1025, 5000])
 @pytest.mark.parametrize("step", [1, 2, 3, -2])

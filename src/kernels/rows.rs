@@ -1,0 +1,324 @@
+//! Many tiny rows at once: a reduction along a short last axis (a (n, 3) array's `axis=1`),
+//! where one row at a time is a chain of a few dependent adds, a scalar rounding test and the
+//! batch's bookkeeping (~20 ns a row of three float64 values, measured). Here a block of rows
+//! is summed one lane per row: each position within the rows is one pass over the block (loads
+//! at the rows' stride), then every row's mean goes through the branch-free rounding test.
+//! Plain loops, which the compiler vectorizes at the level each entry point is compiled for;
+//! the same loops compiled for the baseline are the scalar level. Every level computes the
+//! same IEEE operations in the same order (no contraction into FMAs), so the results are
+//! bit-identical across levels; the tests compare each level with the one-row-at-a-time path
+//! (`tests/kernels.rs`).
+
+use super::{Level, two_sum};
+use crate::rounding::{exact_sums_to_f32_means_inline, f64_mean_of_bounded_sum};
+
+/// Rows per call, at most.
+pub const ROWS: usize = 256;
+/// Values per row, at most.
+pub const MAX_LEN: usize = 16;
+/// Row strides the gathers take (their lane offsets are products below 2^32 · 8).
+const GATHER_STRIDES: usize = 1 << 31;
+
+/// Checks what the loops below rely on to read inside `data` without bound checks.
+fn check(data_len: usize, rows: usize, len: usize, stride: usize) {
+    assert!(rows <= ROWS && (1..=MAX_LEN).contains(&len), "{rows} rows of {len}");
+    assert!(rows == 0 || (rows - 1).checked_mul(stride).and_then(|s| s.checked_add(len)) <= Some(data_len));
+}
+
+/// The float64 means of `means.len()` rows of `len` values each (`1..=MAX_LEN`), row `k` at
+/// `data[k * stride..][..len]`, and whether each is `undecided`. Each row's sum is a
+/// double-double by TwoSum, its error added into the low part by TwoSum too, whose own
+/// rounding errors (the only loss, nearly always none) are dropped and their magnitudes kept as
+/// the error bound: `reduce::cells::tiny_row_sum`, value for value. The means are
+/// `rounding::partial_sums_to_f64_means`'s; an undecided row's caller redoes it from that sum.
+pub fn tiny_row_means_f64_at(
+    level: Level,
+    data: &[f64],
+    len: usize,
+    stride: usize,
+    means: &mut [f64],
+    undecided: &mut [bool],
+) {
+    check(data.len(), means.len(), len, stride);
+    assert_eq!(means.len(), undecided.len());
+    #[cfg(target_arch = "x86_64")]
+    if level.is_available() && stride < GATHER_STRIDES {
+        match level {
+            // SAFETY: the level was detected on this CPU; `check` holds.
+            Level::Avx512 => return unsafe { tiny_row_means_f64_avx512(data, len, stride, means, undecided) },
+            // SAFETY: as above.
+            Level::Avx2 => return unsafe { tiny_row_means_f64_avx2(data, len, stride, means, undecided) },
+            _ => {}
+        }
+    }
+    let _ = level;
+    // SAFETY: `check` holds.
+    unsafe { tiny_row_means_f64(data, len, stride, means, undecided) }
+}
+
+/// Adds each row's values to `sums[k]` in plain f64 (rows as in [`tiny_row_means_f64_at`]),
+/// for sums certified exact by the inexact flag around the call (`kernels::CertifiedColumns`).
+/// Each row's adds in order, from the value `sums[k]` holds.
+pub fn tiny_row_sums_f32_at(level: Level, data: &[f32], len: usize, stride: usize, sums: &mut [f64]) {
+    check(data.len(), sums.len(), len, stride);
+    #[cfg(target_arch = "x86_64")]
+    if level.is_available() && stride < GATHER_STRIDES {
+        match level {
+            // SAFETY: the level was detected on this CPU; `check` holds.
+            Level::Avx512 => return unsafe { tiny_row_sums_f32_avx512(data, len, stride, sums) },
+            // SAFETY: as above.
+            Level::Avx2 => return unsafe { tiny_row_sums_f32_avx2(data, len, stride, sums) },
+            _ => {}
+        }
+    }
+    let _ = level;
+    // SAFETY: `check` holds.
+    unsafe { tiny_row_sums_f32(data, len, stride, sums) }
+}
+
+/// The double-double sums of the rows (one lane per row, see [`tiny_row_means_f64_at`]).
+/// SoA arrays of at most [`ROWS`].
+struct Sums {
+    hi: [f64; ROWS],
+    lo: [f64; ROWS],
+    dropped: [f64; ROWS],
+}
+
+impl Sums {
+    fn new() -> Self {
+        Sums { hi: [0.0; ROWS], lo: [0.0; ROWS], dropped: [0.0; ROWS] }
+    }
+
+    /// Rows `first..rows` one value at a time (the scalar level, and the vector levels' tail).
+    ///
+    /// # Safety
+    /// `check(data.len(), rows, len, stride)` holds.
+    #[inline(always)]
+    unsafe fn add_rows(&mut self, data: &[f64], len: usize, stride: usize, first: usize, rows: usize) {
+        for k in first..rows {
+            // SAFETY: k < rows and j < len, so k * stride + j < data.len() by `check`.
+            let at = |j: usize| unsafe { *data.get_unchecked(k * stride + j) };
+            let (mut hi, mut lo, mut dropped) = (at(0), 0.0, 0.0);
+            for j in 1..len {
+                let (sum, error) = two_sum(hi, at(j));
+                let (low, lost) = two_sum(lo, error);
+                (hi, lo) = (sum, low);
+                dropped += f64::abs(lost);
+            }
+            (self.hi[k], self.lo[k], self.dropped[k]) = (hi, lo, dropped);
+        }
+    }
+
+    /// Every row's mean, rounded (`rounding::partial_sums_to_f64_means`'s test, in a loop
+    /// that vectorizes at the caller's level).
+    #[inline(always)]
+    fn round(&self, len: usize, means: &mut [f64], undecided: &mut [bool]) {
+        let rows = means.len();
+        let divisor = len as f64;
+        let sums = self.hi[..rows].iter().zip(&self.lo[..rows]).zip(&self.dropped[..rows]);
+        for ((mean, undecided), ((&hi, &lo), &dropped)) in means.iter_mut().zip(undecided.iter_mut()).zip(sums) {
+            (*mean, *undecided) = f64_mean_of_bounded_sum(hi, lo, dropped, divisor);
+        }
+    }
+}
+
+/// `rounding::exact_sums_to_f32_means` (float32 means of exact sums of `n` values each),
+/// compiled for `level`: the same operations, more lanes.
+pub fn exact_sums_to_f32_means_at(level: Level, sums: &[f64], n: usize, means: &mut [f32], undecided: &mut [bool]) {
+    #[cfg(target_arch = "x86_64")]
+    if level.is_available() {
+        match level {
+            // SAFETY: the level was detected on this CPU.
+            Level::Avx512 => return unsafe { f32_means_avx512(sums, n, means, undecided) },
+            // SAFETY: as above.
+            Level::Avx2 => return unsafe { f32_means_avx2(sums, n, means, undecided) },
+            _ => {}
+        }
+    }
+    let _ = level;
+    exact_sums_to_f32_means_inline(sums, n, means, undecided);
+}
+
+/// # Safety
+/// The CPU must support AVX-512F and DQ.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq")]
+unsafe fn f32_means_avx512(sums: &[f64], n: usize, means: &mut [f32], undecided: &mut [bool]) {
+    exact_sums_to_f32_means_inline(sums, n, means, undecided);
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn f32_means_avx2(sums: &[f64], n: usize, means: &mut [f32], undecided: &mut [bool]) {
+    exact_sums_to_f32_means_inline(sums, n, means, undecided);
+}
+
+/// # Safety
+/// `check(data.len(), means.len(), len, stride)` holds.
+#[inline(always)]
+unsafe fn tiny_row_means_f64(data: &[f64], len: usize, stride: usize, means: &mut [f64], undecided: &mut [bool]) {
+    let mut sums = Sums::new();
+    // SAFETY: the caller's `check`.
+    unsafe { sums.add_rows(data, len, stride, 0, means.len()) };
+    sums.round(len, means, undecided);
+}
+
+/// # Safety
+/// `check(data.len(), sums.len(), len, stride)` holds.
+#[inline(always)]
+unsafe fn tiny_row_sums_f32(data: &[f32], len: usize, stride: usize, sums: &mut [f64]) {
+    for (k, sum) in sums.iter_mut().enumerate() {
+        for j in 0..len {
+            // SAFETY: k < rows and j < len, so k * stride + j < data.len() by `check`.
+            *sum += f64::from(unsafe { *data.get_unchecked(k * stride + j) });
+        }
+    }
+}
+
+/// The vector levels: a lane per row, each position within the rows one gather (8 rows with
+/// AVX-512, 4 with AVX2), the same operations as [`Sums::add_rows`] lane by lane.
+#[cfg(target_arch = "x86_64")]
+mod gathered {
+    use core::arch::x86_64::*;
+
+    use super::{Sums, check};
+
+    macro_rules! level {
+        (
+            $feature:literal, $lanes:literal, $means_f64:ident, $sums_f32:ident,
+            $vector:ty, $index:ty, $iota:expr, $splat_index:ident, $mul_index:ident,
+            $gather_f64:expr, $gather_f32:expr, $load:ident, $store:ident, $zero:ident, $add:ident, $sub:ident,
+            $abs:expr
+        ) => {
+            /// # Safety
+            #[doc = concat!("The CPU must support `", $feature, "`; `check` holds.")]
+            #[target_feature(enable = $feature)]
+            pub(super) unsafe fn $means_f64(
+                data: &[f64],
+                len: usize,
+                stride: usize,
+                means: &mut [f64],
+                undecided: &mut [bool],
+            ) {
+                let rows = means.len();
+                debug_assert!({
+                    check(data.len(), rows, len, stride);
+                    true
+                });
+                let mut sums = Sums::new();
+                let whole = rows / $lanes * $lanes;
+                // SAFETY (every block): the caller checked the feature. The gathers read
+                // data[k * stride + lane * stride + j] for k + lane < whole <= rows and j < len:
+                // inside `data` by `check`; the stores write lanes k..k + LANES < ROWS.
+                unsafe {
+                    let offsets: $index = $mul_index($iota, $splat_index(stride as i64));
+                    for k in (0..whole).step_by($lanes) {
+                        let row = data.as_ptr().add(k * stride);
+                        let mut hi: $vector = $gather_f64(offsets, row);
+                        let (mut lo, mut dropped): ($vector, $vector) = ($zero(), $zero());
+                        for j in 1..len {
+                            let x: $vector = $gather_f64(offsets, row.add(j));
+                            let sum = $add(hi, x);
+                            let (b, a) = {
+                                let b = $sub(sum, hi);
+                                (b, $sub(sum, b))
+                            };
+                            let error = $add($sub(hi, a), $sub(x, b));
+                            let low = $add(lo, error);
+                            let (b, a) = {
+                                let b = $sub(low, lo);
+                                (b, $sub(low, b))
+                            };
+                            let lost = $add($sub(lo, a), $sub(error, b));
+                            (hi, lo) = (sum, low);
+                            dropped = $add(dropped, $abs(lost));
+                        }
+                        $store(sums.hi.as_mut_ptr().add(k), hi);
+                        $store(sums.lo.as_mut_ptr().add(k), lo);
+                        $store(sums.dropped.as_mut_ptr().add(k), dropped);
+                    }
+                    sums.add_rows(data, len, stride, whole, rows);
+                }
+                sums.round(len, means, undecided);
+            }
+
+            /// # Safety
+            #[doc = concat!("The CPU must support `", $feature, "`; `check` holds.")]
+            #[target_feature(enable = $feature)]
+            pub(super) unsafe fn $sums_f32(data: &[f32], len: usize, stride: usize, sums: &mut [f64]) {
+                let rows = sums.len();
+                debug_assert!({
+                    check(data.len(), rows, len, stride);
+                    true
+                });
+                let whole = rows / $lanes * $lanes;
+                // SAFETY: as in the float64 kernel.
+                unsafe {
+                    let offsets: $index = $mul_index($iota, $splat_index(stride as i64));
+                    for k in (0..whole).step_by($lanes) {
+                        let row = data.as_ptr().add(k * stride);
+                        let mut sum: $vector = $load(sums.as_ptr().add(k));
+                        for j in 0..len {
+                            sum = $add(sum, $gather_f32(offsets, row.add(j)));
+                        }
+                        $store(sums.as_mut_ptr().add(k), sum);
+                    }
+                    for k in whole..rows {
+                        for j in 0..len {
+                            sums[k] += f64::from(*data.get_unchecked(k * stride + j));
+                        }
+                    }
+                }
+            }
+        };
+    }
+
+    level!(
+        "avx512f,avx512dq",
+        8,
+        tiny_row_means_f64_avx512,
+        tiny_row_sums_f32_avx512,
+        __m512d,
+        __m512i,
+        _mm512_set_epi64(7, 6, 5, 4, 3, 2, 1, 0),
+        _mm512_set1_epi64,
+        _mm512_mullo_epi64,
+        |o, p| _mm512_i64gather_pd::<8>(o, p),
+        |o, p| _mm512_cvtps_pd(_mm512_i64gather_ps::<4>(o, p)),
+        _mm512_loadu_pd,
+        _mm512_storeu_pd,
+        _mm512_setzero_pd,
+        _mm512_add_pd,
+        _mm512_sub_pd,
+        |v| _mm512_andnot_pd(_mm512_set1_pd(-0.0), v)
+    );
+    level!(
+        "avx2,fma",
+        4,
+        tiny_row_means_f64_avx2,
+        tiny_row_sums_f32_avx2,
+        __m256d,
+        __m256i,
+        _mm256_set_epi64x(3, 2, 1, 0),
+        _mm256_set1_epi64x,
+        mul_epi64_avx2,
+        |o, p| _mm256_i64gather_pd::<8>(p, o),
+        |o, p| _mm256_cvtps_pd(_mm256_i64gather_ps::<4>(p, o)),
+        _mm256_loadu_pd,
+        _mm256_storeu_pd,
+        _mm256_setzero_pd,
+        _mm256_add_pd,
+        _mm256_sub_pd,
+        |v| _mm256_andnot_pd(_mm256_set1_pd(-0.0), v)
+    );
+
+    /// Lane-wise `a * b` of 64-bit integers below 2^32 (AVX2 has no 64-bit multiply).
+    #[target_feature(enable = "avx2")]
+    fn mul_epi64_avx2(a: __m256i, b: __m256i) -> __m256i {
+        _mm256_mul_epu32(a, b)
+    }
+}
+#[cfg(target_arch = "x86_64")]
+use gathered::*;
