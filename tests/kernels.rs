@@ -1021,3 +1021,38 @@ fn tiny_row_kernels_equal_the_scalar_level_and_the_exact_mean_at_every_level_len
         }
     }
 }
+
+#[test]
+fn gathers_equal_the_scalar_copy_at_every_level_step_length_and_alignment() {
+    use mean::kernels::gather::{gather_u32_at, gather_u64_at};
+    let mut rng = Rng::new(77);
+    let src64: Vec<u64> = (0..2000).map(|_| rng.next_u64()).collect();
+    let src32: Vec<u32> = src64.iter().map(|&x| x as u32).collect();
+    for level in levels() {
+        for step in [1usize, 2, 3, 4, 5, 7, 64] {
+            for len in (0..=40).chain([255, 256, 257]) {
+                for offset in [0usize, 1, 3] {
+                    if len > 0 && offset + (len - 1) * step >= src64.len() {
+                        continue;
+                    }
+                    for swap in [false, true] {
+                        let want64: Vec<u64> = (0..len)
+                            .map(|i| src64[offset + i * step])
+                            .map(|x| if swap { x.swap_bytes() } else { x })
+                            .collect();
+                        let mut got64 = vec![0u64; len];
+                        gather_u64_at(level, &src64[offset..], step, swap, &mut got64);
+                        assert_eq!(got64, want64, "{level:?} u64 step {step} len {len} swap {swap}");
+                        let want32: Vec<u32> = (0..len)
+                            .map(|i| src32[offset + i * step])
+                            .map(|x| if swap { x.swap_bytes() } else { x })
+                            .collect();
+                        let mut got32 = vec![0u32; len];
+                        gather_u32_at(level, &src32[offset..], step, swap, &mut got32);
+                        assert_eq!(got32, want32, "{level:?} u32 step {step} len {len} swap {swap}");
+                    }
+                }
+            }
+        }
+    }
+}

@@ -8,6 +8,7 @@
 //!   the default floating-point environment for callers from C.
 //! - `certificate`: whether that flag may be trusted at each level (a self-test on first use).
 //! - `host`: tuning decided per CPU (software prefetch).
+//! - `gather`: strided or byte-swapped runs copied into native order for the run kernels.
 //! - `rows`: many tiny rows at once, one lane per row (a reduction along a short last axis).
 //! - `x86_64`: that algorithm instantiated for SSE2, AVX2 and AVX-512, and the AVX-512 exact
 //!   kernels (exponent windows) of the exact path.
@@ -20,6 +21,7 @@ pub mod certificate;
 mod generic;
 pub mod host;
 mod integer;
+pub mod gather;
 pub(crate) mod mxcsr;
 pub mod portable;
 pub mod rows;

@@ -916,16 +916,7 @@ impl<D: Decode, O: ByteOrder> FloatCell<D, O> {
                 &part[..take]
             } else {
                 let chunk = &mut self.gathered[..take];
-                if step == 1 {
-                    // (Its own loop, which vectorizes: the swaps in registers.)
-                    for (slot, &raw) in chunk.iter_mut().zip(&part[..take]) {
-                        *slot = O::native(raw);
-                    }
-                } else {
-                    for (i, slot) in chunk.iter_mut().enumerate() {
-                        *slot = O::native(part[i * step]);
-                    }
-                }
+                Raw::gather(self.level, part, step, !O::NATIVE, chunk);
                 chunk
             };
             let Some(partial) = D::run_sum(self.level, chunk) else { return done };

@@ -145,20 +145,35 @@ pub fn decode_one(ty: ElementType, bytes: &[u8]) -> Initial {
 pub trait Raw: Copy + Send + Sync + 'static {
     const ZERO: Self;
     fn swapped(self) -> Self;
+
+    /// `dst[i] = src[i * step]`, swapped if `swap` (`kernels::gather` where it has a kernel
+    /// for the size).
+    #[inline(always)]
+    fn gather(_level: Level, src: &[Self], step: usize, swap: bool, dst: &mut [Self]) {
+        for (i, slot) in dst.iter_mut().enumerate() {
+            let raw = src[i * step];
+            *slot = if swap { raw.swapped() } else { raw };
+        }
+    }
 }
 
 macro_rules! raw {
-    ($($t:ty),*) => {$(
+    ($($t:ty $(=> $gather:path)?),*) => {$(
         impl Raw for $t {
             const ZERO: Self = 0;
             #[inline(always)]
             fn swapped(self) -> Self {
                 self.swap_bytes()
             }
+            $(
+                fn gather(level: Level, src: &[Self], step: usize, swap: bool, dst: &mut [Self]) {
+                    $gather(level, src, step, swap, dst);
+                }
+            )?
         }
     )*};
 }
-raw!(u8, u16, u32, u64);
+raw!(u8, u16, u32 => kernels::gather::gather_u32_at, u64 => kernels::gather::gather_u64_at);
 
 /// The slice of `T` whose bytes are `bytes`, if `bytes` is aligned for `T` and a whole number
 /// of elements long.
