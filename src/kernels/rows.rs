@@ -15,7 +15,7 @@ use crate::rounding::{exact_sums_to_f32_means_inline, f64_mean_of_bounded_sum};
 /// Rows per call, at most.
 pub const ROWS: usize = 256;
 /// Values per row, at most.
-pub const MAX_LEN: usize = 16;
+pub const MAX_LEN: usize = 32;
 /// Row strides the gathers take (their lane offsets are products below 2^32 · 8).
 const GATHER_STRIDES: usize = 1 << 31;
 

@@ -440,7 +440,7 @@ def test_short_row_means_against_the_oracle(dtype, width):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-@pytest.mark.parametrize("width", [2, 3, 4, 7, 16])
+@pytest.mark.parametrize("width", [2, 3, 4, 7, 16, 17, 32])
 def test_tiny_rows_across_lanes_round_their_ties_like_the_oracle(dtype, width):
     # The tiny-rows kernels (a lane per row, blocks of 256 rows): full-precision values of
     # spread magnitudes, whose float64 means are often exact ties (one row in twenty of three
