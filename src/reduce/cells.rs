@@ -223,6 +223,23 @@ impl Output<'_> {
 
     /// Writes `values[k]` at byte offset `start + k * step` wherever `!undecided[k]`.
     fn write_decided(&mut self, start: isize, step: isize, values: &[f64], undecided: &[bool]) {
+        // The common case, a native contiguous output with every cell decided: one loop of
+        // stores, without the per-cell dispatch.
+        let bulk = !self.swapped && start >= 0 && !undecided.contains(&true);
+        let at = start.max(0) as usize;
+        match self.format {
+            Format::Binary32 if bulk && step == 4 => {
+                let slots = self.bytes[at..at + 4 * values.len()].chunks_exact_mut(4);
+                slots.zip(values).for_each(|(slot, &value)| slot.copy_from_slice(&(value as f32).to_ne_bytes()));
+                return;
+            }
+            Format::Binary64 if bulk && step == 8 => {
+                let slots = self.bytes[at..at + 8 * values.len()].chunks_exact_mut(8);
+                slots.zip(values).for_each(|(slot, &value)| slot.copy_from_slice(&value.to_ne_bytes()));
+                return;
+            }
+            _ => {}
+        }
         for (k, (&value, _)) in values.iter().zip(undecided).enumerate().filter(|(_, (_, undecided))| !**undecided) {
             self.write(start + k as isize * step, value);
         }
