@@ -560,6 +560,18 @@ impl RowsAhead {
         RowsAhead { rows, len }
     }
 
+    /// For rows of `len` values along a loop of `count` of them: how many ahead to ask for
+    /// (none where `new` would not, or for a single row).
+    fn along<D: Decode>(len: usize, count: usize) -> Self {
+        let bytes = len * size_of::<D::Raw>();
+        let on = count > 1
+            && len > TINY_ROW
+            && len < KERNEL_FROM
+            && (!D::FEW_BITS || bytes <= 2 * ROW_PREFETCH_BYTES)
+            && kernels::host::row_prefetch();
+        RowsAhead { rows: if on { (ROW_PREFETCH_BYTES / bytes).max(1) } else { 0 }, len }
+    }
+
     /// Before the batch sums row `k`: asks for the row `rows` after it.
     #[inline(always)]
     fn prefetch<D: Decode>(&self, input: &Input<D>, cells: &[(isize, isize)], k: usize) {
@@ -663,7 +675,17 @@ fn cell<D: Decode, O: ByteOrder>(
     let fast = scratch;
     fast.reset();
     let (outer, row) = rows(reduced);
+    // Rows after rows (a whole strided array, or a cell of several rows): each asks for the
+    // row a few KiB ahead along the next loop out, as batches of short rows do (`RowsAhead`).
+    let next_rows = outer.last().copied().unwrap_or_default();
+    let ahead = RowsAhead::along::<D>(row.len, next_rows.len);
     for_each_start(outer, (start, mask_start, 0), |i, m, _| {
+        if ahead.rows > 0 && row.input == 1 {
+            let next = i + (ahead.rows as isize) * next_rows.input;
+            if next >= 0 && next as usize + row.len <= input.data.len() {
+                kernels::prefetch(&input.data[next as usize..next as usize + row.len]);
+            }
+        }
         if task.skip_nan && input.mask.is_none() && O::NATIVE && row.input == 1 {
             fast.add_contiguous_skipping_nan(input, i as usize, row.len);
             return;
