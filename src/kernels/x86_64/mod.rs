@@ -276,7 +276,7 @@ row_block_entry_points!("avx512f,avx512dq", avx512::Avx512, plain_run_f32_avx512
 /// The CPU must support AVX and F16C.
 #[target_feature(enable = "avx,f16c")]
 pub(super) unsafe fn f16_to_f32_f16c(raws: &[u16], out: &mut [f32]) {
-    use core::arch::x86_64::{_mm_cvtph_ps, _mm_loadu_si128, _mm_storeu_ps, _mm256_cvtph_ps, _mm256_storeu_ps};
+    use core::arch::x86_64::{_mm_loadu_si128, _mm256_cvtph_ps, _mm256_storeu_ps};
     let n = raws.len().min(out.len());
     let (raws, out) = (&raws[..n], &mut out[..n]);
     let mut from = raws.chunks_exact(8);
@@ -285,15 +285,12 @@ pub(super) unsafe fn f16_to_f32_f16c(raws: &[u16], out: &mut [f32]) {
         // SAFETY: `h` holds 8 u16 (16 bytes) and `f` 8 f32 (32 bytes); unaligned load and store.
         unsafe { _mm256_storeu_ps(f.as_mut_ptr(), _mm256_cvtph_ps(_mm_loadu_si128(h.as_ptr().cast()))) };
     }
-    // The last 0-7 values through a zero-padded vector.
+    // The last 0-7 values through one zero-padded vector.
     let (h, f) = (from.remainder(), to.into_remainder());
     let mut padded = [0u16; 8];
     padded[..h.len()].copy_from_slice(h);
     let mut wide = [0f32; 8];
-    // SAFETY: `padded` is 16 bytes (the low 4 halves are converted), `wide` 32: in bounds.
-    unsafe {
-        _mm_storeu_ps(wide.as_mut_ptr(), _mm_cvtph_ps(_mm_loadu_si128(padded.as_ptr().cast())));
-        _mm_storeu_ps(wide.as_mut_ptr().add(4), _mm_cvtph_ps(_mm_loadu_si128(padded.as_ptr().add(4).cast())));
-    }
+    // SAFETY: `padded` is 8 u16 (16 bytes) and `wide` 8 f32 (32 bytes), as in the loop.
+    unsafe { _mm256_storeu_ps(wide.as_mut_ptr(), _mm256_cvtph_ps(_mm_loadu_si128(padded.as_ptr().cast()))) };
     f.copy_from_slice(&wide[..f.len()]);
 }
