@@ -187,9 +187,13 @@ pub(crate) fn f64_mean_of_bounded_sum(hi: f64, lo: f64, error: f64, divisor: f64
     let toward_zero = if bits & 0x000f_ffff_ffff_ffff == 0 { 0.5 * ulp } else { ulp };
     let in_range = hi.abs() >= SMALLEST_CERTIFIED_SUM && hi.abs() <= 1e299 && error <= 1e299;
     let bounded = d.abs() + allowance < 0.5 * toward_zero * divisor;
-    // An exact sum (error 0, as tiny rows' sums nearly always are): the remainder is exact
-    // (`exact_double_double_mean`'s argument), so d = remainder + lo is decided exactly against
-    // each midpoint by comparing lo with (midpoint - remainder), itself exact; ties included.
+    // An exact sum (error 0, as tiny rows' sums nearly always are) is decided exactly, ties
+    // included, against the midpoints n g/2 above and -n g/2 below (g the gap on that side):
+    // - `remainder` = hi - n q is exact: n q_high and n q_low are exact (26-bit halves,
+    //   n <= 2^26), and each subtraction's true result is a multiple of the finer of its
+    //   operands' ulps and small beside them (q is within an ulp or so of S/n), so a float;
+    // - `midpoint - remainder` is exact for the same reason, so d = remainder + lo against a
+    //   midpoint has the sign of the exact comparison of lo with (midpoint - remainder).
     let (gap_above, gap_below) = if quotient < 0.0 { (toward_zero, ulp) } else { (ulp, toward_zero) };
     let above = 0.5 * gap_above * divisor - remainder;
     let below = -0.5 * gap_below * divisor - remainder;
@@ -210,61 +214,19 @@ pub(crate) fn f64_mean_of_bounded_sum(hi: f64, lo: f64, error: f64, divisor: f64
 
 /// The mean of `n` values whose sum is exactly `sum.hi + sum.lo`, rounded once.
 fn round_exact_sum(sum: DoubleDouble, n: usize, format: Format) -> Rounded {
-    if format == Format::Binary64
-        && let Some(mean) = exact_double_double_mean(sum, n)
-    {
-        return Rounded::Certain(mean);
+    // float64: the branch-free test decides an exact sum exactly, ties included (see
+    // `f64_mean_of_bounded_sum`), without an ExactSum.
+    if format == Format::Binary64 && (1..=1 << 26).contains(&n) {
+        let (mean, undecided) = f64_mean_of_bounded_sum(sum.hi, sum.lo, 0.0, n as f64);
+        if !undecided {
+            return Rounded::Certain(mean);
+        }
     }
     let mut exact = ExactSum::new();
     exact.count_values(n as u64);
     exact.add_partial(sum.hi);
     exact.add_partial(sum.lo);
     Rounded::Certain(exact_mean(&exact, format))
-}
-
-/// The float64 mean of `n <= 2^26` values whose sum is exactly `sum.hi + sum.lo`, ties
-/// included, without an [`ExactSum`]: what Ziv's test leaves undecided when the sum is exact
-/// is mostly exact ties, common in short rows (a mean of three float64 values is a tie about
-/// once in twenty rows of normal data, measured). `None` where the argument below does not
-/// hold (sums below 10^-270 or above 10^299) or the quotient is not within one step.
-///
-/// With `S = hi + lo` normalised and `q` the quotient, the remainder `D = S - n q` is decided
-/// exactly against the midpoints `±n g/2` (`g` the gap to the neighbour on that side):
-/// - `q` split into 26-bit halves (Veltkamp): `n q_high` and `n q_low` are exact (n <= 2^26);
-/// - `hi - n q_high`, then minus `n q_low`, are exact: each true result is a multiple of the
-///   finer of the operands' ulps and small beside them (q is within an ulp or so of S/n), so
-///   it is a float, and a float result is computed exactly;
-/// - `r - n g/2` (r = hi - n q) is exact for the same reason, and `D - n g/2 = (r - n g/2) + lo`
-///   has the sign of the exact comparison of `lo` with `-(r - n g/2)`.
-fn exact_double_double_mean(sum: DoubleDouble, n: usize) -> Option<f64> {
-    if !(1..=1 << 26).contains(&n) {
-        return None;
-    }
-    let (hi, lo) = two_sum(sum.hi, sum.lo);
-    if !(SMALLEST_CERTIFIED_SUM..=1e299).contains(&hi.abs()) {
-        return None;
-    }
-    let divisor = n as f64;
-    const SPLIT: f64 = 134_217_729.0; // 2^27 + 1
-    let q = quotient(hi, lo, divisor);
-    let scaled = SPLIT * q;
-    let q_high = scaled - (scaled - q);
-    let q_low = q - q_high;
-    let r = (hi - divisor * q_high) - divisor * q_low;
-    let (up, down) = (q.next_up(), q.next_down());
-    let half_above = 0.5 * (up - q) * divisor;
-    let half_below = 0.5 * (q - down) * divisor;
-    // D vs n g/2 above, and vs -n g/2 below: each an exact comparison of lo with a float.
-    let above = lo.partial_cmp(&(half_above - r))?;
-    let below = lo.partial_cmp(&(-half_below - r))?;
-    let even = |a: f64, b: f64| if a.to_bits() & 1 == 0 { a } else { b };
-    use std::cmp::Ordering::{Equal, Greater, Less};
-    match (below, above) {
-        (Greater, Less) => Some(q),
-        (_, Equal) => Some(even(q, up)),
-        (Equal, _) => Some(even(q, down)),
-        _ => None, // beyond a midpoint: q was not the nearest
-    }
 }
 
 /// The exact mean held in `sum`, rounded once to `format` (as an f64 holding that value).

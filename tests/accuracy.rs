@@ -374,7 +374,8 @@ fn exact_double_double_sums_round_ties_to_even_without_the_exact_pass() {
     use mean::kernels::{DoubleDouble, Partial, two_sum};
     use mean::rounding::{Format, Rounded, partial_sums_to_f64_means, round_mean};
     let mut rng = Rng::new(44);
-    // Both the scalar test and the branch-free one (the tiny-rows kernels') must decide it.
+    // Both round_mean (Ziv's test, then the exact sum's) and the batched branch-free test
+    // (the tiny-rows kernels') must decide it.
     let decide = |sum: DoubleDouble, n: usize| {
         let partial = Partial { sum, error: 0.0 };
         let (mut mean, mut undecided) = ([0.0], [true]);
