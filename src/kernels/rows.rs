@@ -76,6 +76,22 @@ pub fn tiny_row_sums_f32_at(level: Level, data: &[f32], len: usize, stride: usiz
     unsafe { tiny_row_sums_f32(data, len, stride, sums) }
 }
 
+/// The double-double sum of one tiny row, `first` then `rest`: TwoSum keeps each add's error
+/// exactly, and a second TwoSum adds it into the low part, whose own rounding errors (the only
+/// loss, nearly always none) are dropped and their magnitudes summed into `dropped`, the error
+/// bound. Returns `(hi, lo, dropped)`. The vector levels do the same operations lane by lane.
+#[inline(always)]
+pub(crate) fn row_sum(first: f64, rest: impl Iterator<Item = f64>) -> (f64, f64, f64) {
+    let (mut hi, mut lo, mut dropped) = (first, 0.0, 0.0);
+    for x in rest {
+        let (sum, error) = two_sum(hi, x);
+        let (low, lost) = two_sum(lo, error);
+        (hi, lo) = (sum, low);
+        dropped += f64::abs(lost);
+    }
+    (hi, lo, dropped)
+}
+
 /// The double-double sums of the rows (one lane per row, see [`tiny_row_means_f64_at`]).
 /// SoA arrays of at most [`ROWS`].
 struct Sums {
@@ -98,14 +114,7 @@ impl Sums {
         for k in first..rows {
             // SAFETY: k < rows and j < len, so k * stride + j < data.len() by `check`.
             let at = |j: usize| unsafe { *data.get_unchecked(k * stride + j) };
-            let (mut hi, mut lo, mut dropped) = (at(0), 0.0, 0.0);
-            for j in 1..len {
-                let (sum, error) = two_sum(hi, at(j));
-                let (low, lost) = two_sum(lo, error);
-                (hi, lo) = (sum, low);
-                dropped += f64::abs(lost);
-            }
-            (self.hi[k], self.lo[k], self.dropped[k]) = (hi, lo, dropped);
+            (self.hi[k], self.lo[k], self.dropped[k]) = row_sum(at(0), (1..len).map(at));
         }
     }
 

@@ -549,21 +549,19 @@ struct RowsAhead {
 impl RowsAhead {
     /// Starts a batch of rows of `len` values: asks for its first rows at once.
     fn new<D: Decode>(input: &Input<D>, cells: &[(isize, isize)], len: usize) -> Self {
+        let ahead = Self::along::<D>(len, cells.len());
+        for &(i, _) in cells.iter().take(ahead.rows) {
+            kernels::prefetch(&input.data[i as usize..i as usize + len]);
+        }
+        ahead
+    }
+
+    /// For rows of `len` values, `count` of them: how many ahead to ask for (none for a single
+    /// row, tiny rows, rows long enough for the whole-array kernels, or with the hints off).
+    fn along<D: Decode>(len: usize, count: usize) -> Self {
         let bytes = len * size_of::<D::Raw>();
         // Few-bit floats' plain adds run near memory speed: from 12 KiB rows on, the hints
         // cost them more than they bring (float32 rows of 3000: 1.52 -> 1.76 ms per 10^7).
-        let on = len > TINY_ROW && (!D::FEW_BITS || bytes <= 2 * ROW_PREFETCH_BYTES) && kernels::host::row_prefetch();
-        let rows = if on { (ROW_PREFETCH_BYTES / bytes).max(1) } else { 0 };
-        for &(i, _) in cells.iter().take(rows) {
-            kernels::prefetch(&input.data[i as usize..i as usize + len]);
-        }
-        RowsAhead { rows, len }
-    }
-
-    /// For rows of `len` values along a loop of `count` of them: how many ahead to ask for
-    /// (none where `new` would not, or for a single row).
-    fn along<D: Decode>(len: usize, count: usize) -> Self {
-        let bytes = len * size_of::<D::Raw>();
         let on = count > 1
             && len > TINY_ROW
             && len < KERNEL_FROM
@@ -583,22 +581,15 @@ impl RowsAhead {
     }
 }
 
-/// The double-double sum of a tiny row (at least one value): TwoSum keeps each add's error
-/// exactly, and a second TwoSum adds it into the low part, whose own rounding errors (the
-/// only loss) are dropped and their magnitudes summed into the error bound. Those adds are
-/// nearly always exact, so the bound is zero and the rounding of the mean is decided exactly,
-/// ties included (`rounding::round_mean`), where a bound of u times the low part's magnitudes
-/// would send every tie (one row in twenty of three normal values) to the exact pass.
+/// The double-double sum of a tiny row (`kernels::rows::row_sum`, as the tiny-rows kernels
+/// sum it). Its low part's adds are nearly always exact, so the bound is zero and the rounding
+/// of the mean is decided exactly, ties included (`rounding::round_mean`), where a bound of u
+/// times the low part's magnitudes would send every tie (one row in twenty of three normal
+/// values) to the exact pass.
 #[inline(always)]
 fn tiny_row_sum<D: Decode>(raws: &[D::Raw]) -> Partial {
     let Some((&first, rest)) = raws.split_first() else { return Partial::ZERO };
-    let (mut hi, mut lo, mut dropped) = (D::to_f64(first), 0.0, 0.0);
-    for &raw in rest {
-        let (sum, error) = kernels::two_sum(hi, D::to_f64(raw));
-        let (low, lost) = kernels::two_sum(lo, error);
-        (hi, lo) = (sum, low);
-        dropped += f64::abs(lost);
-    }
+    let (hi, lo, dropped) = kernels::rows::row_sum(D::to_f64(first), rest.iter().map(|&raw| D::to_f64(raw)));
     // (At most `kernels::rows::MAX_LEN` - 1 adds of magnitudes, 31: their rounding is within
     // the tests' BOUND_MARGIN.)
     Partial { sum: DoubleDouble { hi, lo }, error: dropped }
