@@ -234,9 +234,21 @@ fn block_order_alternates_from_call_to_call_on_each_thread() {
 fn f64_tiny_and_huge_magnitudes() {
     let tiny = f64::from_bits(1);
     for level in levels() {
-        // Only subnormals: the bias is the smallest normal power of two.
+        // Only subnormals: the fast pass leaves them to the exact path (see below).
         let subnormals: Vec<f64> = (0..20_000).map(|i| tiny * (i % 977) as f64).collect();
         assert_eq!(mean_f64_using(&subnormals, 1, level), exact_mean_f64(&subnormals), "{level:?}");
+        // Values below 2^-977, whose error terms would be subnormal (slow on Intel cores): the
+        // SIMD levels' fast pass leaves them to the exact path's integer adds (the scalar level,
+        // the naive twin, does not). From 2^-900 the fast pass keeps them.
+        let normal = data_f64("normal", 20_000, 3);
+        let below: Vec<f64> = normal.iter().map(|x| x * 2f64.powi(-1000)).collect();
+        assert_eq!(mean_f64_using(&below, 1, level), exact_mean_f64(&below), "{level:?}");
+        let above: Vec<f64> = normal.iter().map(|x| x * 2f64.powi(-900)).collect();
+        assert_eq!(mean_f64_using(&above, 1, level), exact_mean_f64(&above), "{level:?}");
+        assert!(!mean::takes_exact_path_f64(&above, level), "{level:?}");
+        if level != mean::kernels::Level::Scalar {
+            assert!(mean::takes_exact_path_f64(&below, level), "{level:?}");
+        }
         // Near the largest double: no bias fits, every block takes the TwoSum path.
         let huge: Vec<f64> = (0..20_000).map(|i| if i % 2 == 0 { f64::MAX } else { -f64::MAX / 2.0 }).collect();
         assert_eq!(mean_f64_using(&huge, 1, level), exact_mean_f64(&huge), "{level:?}");
@@ -420,15 +432,15 @@ fn exact_f64_sums_at_every_level_equal_the_scalar_exact_sum() {
     special[20] = f64::NAN;
     cases.push(special);
     // Every exponent in every block (too many windows: such blocks, and the runs after them, go
-    // to the large superaccumulator), then ordinary blocks (back to windows), then wide again
-    // with specials, one exponent repeated past a chunk's room, and cancelling pairs: over 64
-    // blocks of each, so that the run of large-accumulator blocks ends and windows are tried
-    // again.
+    // to the large superaccumulator), then ordinary blocks (the run ends where they start: the
+    // sample sends them back to windows), then wide again with specials, one exponent repeated
+    // past a chunk's room, and cancelling pairs. And 200 blocks of every exponent: the samples
+    // extend the run.
     let every_exponent = |n: usize, seed: u64| -> Vec<f64> {
         let mut rng = Rng::new(seed);
         (0..n).map(|_| f64::from_bits(rng.next_u64() & !(0x7ff << 52) | (rng.next_u64() % 0x7ff) << 52)).collect()
     };
-    let mut mixed = every_exponent(70 * block + 3, 40);
+    let mut mixed = every_exponent(65 * block, 40);
     mixed.extend(data_f64("normal", 5 * block, 41));
     let mut wide_special = every_exponent(3 * block, 42);
     wide_special[block + 7] = f64::INFINITY;
@@ -436,6 +448,7 @@ fn exact_f64_sums_at_every_level_equal_the_scalar_exact_sum() {
     mixed.extend(vec![1.0 + f64::EPSILON; 5000]);
     mixed.extend(every_exponent(block, 43).iter().flat_map(|&x| [x, -x]));
     cases.push(mixed);
+    cases.push(every_exponent(200 * block + 3, 44));
     for offset in 1..4 {
         cases.push(every_exponent(3 * block + offset, 50 + offset as u64));
     }

@@ -2,120 +2,128 @@
 //! whatever their exponents.
 //!
 //! ```text
-//! chunks[4096] := 0; room[4096] := 2047       # one chunk per (sign, biased exponent)
-//! add(x):
-//!     i := the top 12 bits of x (sign and exponent)
-//!     if room[i] == 0: carry chunk i into the exact sum; chunks[i] := 0; room[i] := 2047
-//!     room[i] -= 1
-//!     chunks[i] += the significand of x, as an integer (the hidden bit included)
-//! finish: carry every chunk used into the exact sum
+//! chunks[4096] := 0                            # one chunk per (sign, biased exponent)
+//! for each batch of 1024 values:
+//!     for x: chunks[top 12 bits of x] += the significand of x, as an integer
+//!     carry every chunk at 2^63 or more into the exact sum (and empty it)
+//! finish: carry every chunk into the exact sum
 //! ```
 //!
-//! A significand is below 2^53, so 2047 of them sum below 2^64 in a u64 chunk: no add rounds or
-//! overflows, and a carry happens once per 2047 values of one exponent at most. Every value
-//! costs the same few integer operations — two loads, two stores, no compare of exponents
-//! against windows — so data whose exponents spread over the whole range (where exponent
-//! windows need many passes) costs no more than any other. The tables take 40 KiB (they live
-//! in L1 and L2); the values of one block rarely touch more than a few hundred chunks.
-//! Infinities and NaN (exponent 0x7ff) have no room: each goes to the exact sum, which records
-//! it.
+//! A significand is below 2^53, so a batch adds less than 2^63 to any chunk: a chunk below 2^63
+//! before a batch does not overflow during it. A value costs a load, a few integer operations
+//! and one add to memory; there is no count of adds per chunk (Neal's design keeps one, which
+//! doubles the stores), no compare of exponents against windows — data whose exponents spread
+//! over the whole range (where exponent windows need many passes) costs no more than any other.
+//! The check after a batch reads the 32 KiB table at SIMD width (four chunks a value, eight
+//! to a vector). Infinities and NaN (exponent 0x7ff) land in chunks of their own, which are
+//! never carried: when one is not empty, the batch's special values go to the exact sum, which
+//! records each kind.
+//!
+//! Long runs of one exponent are a chain of adds to one chunk (each waits for the previous
+//! store): the windows of `x86_64/exact_f64.rs` take such data, this table the wide spreads.
 
 use super::ExactSum;
 
 /// Chunks: one per sign and biased exponent.
 const CHUNKS: usize = 4096;
-/// Significands (< 2^53) one u64 chunk takes before it must be carried: 2047 * 2^53 < 2^64.
-const ROOM: i16 = 2047;
+/// Values between checks: 1024 significands (< 2^53 each) sum below 2^63.
+const BATCH: usize = 1024;
 /// The fraction bits of an f64.
 const FRACTION: u64 = (1 << 52) - 1;
+/// The hidden bit of a normal f64's significand.
+const HIDDEN: u64 = 1 << 52;
+/// The chunks of zeros and subnormals (exponent 0, either sign).
+const EXPONENT_ZERO: [usize; 2] = [0, 0x800];
+/// The chunks of infinities and NaN (exponent 0x7ff, either sign).
+const SPECIAL: [usize; 2] = [0x7ff, 0xfff];
 
-/// The chunk table: see the module doc.
+/// The chunk table: see the module doc. Every chunk is below 2^63 between batches.
 pub(crate) struct LargeAccumulator {
     chunks: [u64; CHUNKS],
-    room: [i16; CHUNKS],
 }
 
 impl LargeAccumulator {
     /// An empty table.
     pub(crate) fn new() -> Self {
-        let mut room = [ROOM; CHUNKS];
-        // Exponent 0x7ff, either sign: infinities and NaN, never kept in a chunk.
-        room[0x7ff] = 0;
-        room[0xfff] = 0;
-        LargeAccumulator { chunks: [0; CHUNKS], room }
+        LargeAccumulator { chunks: [0; CHUNKS] }
     }
 
     /// Adds every value of `xs`; what a chunk cannot hold goes to `sum` (which is not counted
     /// here: the caller counts the values). Call [`LargeAccumulator::finish`] at the end.
-    #[inline]
+    ///
+    /// Inlined so that the check after each batch compiles at the caller's instruction set.
+    #[inline(always)]
     pub(crate) fn add_f64s(&mut self, xs: &[f64], sum: &mut ExactSum) {
-        // Four values a step: their chunk indices and significands first, then the four table
-        // updates, so that the loads of one do not wait behind the stores of the one before.
         // The values stream from memory slower than the hardware prefetchers expect (see
-        // `host::exact_path_prefetch`): one hint per cache line, every other quad.
+        // `host::exact_path_prefetch`): one hint per cache line.
         let prefetch = crate::kernels::host::exact_path_prefetch();
-        let mut quads = xs.chunks_exact(4);
-        for (q, quad) in (&mut quads).enumerate() {
-            if q % 2 == 0 {
-                crate::kernels::prefetch_ahead(quad, prefetch);
-            }
-            let bits = [quad[0].to_bits(), quad[1].to_bits(), quad[2].to_bits(), quad[3].to_bits()];
-            let index = bits.map(|b| (b >> 52) as usize & (CHUNKS - 1));
-            if index.iter().any(|&i| self.room[i] < 4) {
-                for &x in quad {
-                    self.add(x, sum);
+        for batch in xs.chunks(BATCH) {
+            let exponent_zero_before = EXPONENT_ZERO.map(|i| self.chunks[i]);
+            let mut lines = batch.chunks_exact(8);
+            for line in &mut lines {
+                crate::kernels::prefetch_ahead(line, prefetch);
+                for &x in line {
+                    self.deposit(x.to_bits());
                 }
-                continue;
             }
-            for k in 0..4 {
-                self.deposit(index[k], bits[k]);
+            for &x in lines.remainder() {
+                self.deposit(x.to_bits());
+            }
+            self.settle(batch, exponent_zero_before, sum);
+        }
+    }
+
+    /// Adds the significand of the value with `bits` to its chunk, the hidden bit always set
+    /// (one operation fewer than testing the exponent): [`LargeAccumulator::settle`] takes it
+    /// back from zeros and subnormals.
+    #[inline(always)]
+    fn deposit(&mut self, bits: u64) {
+        // bits >> 52 < 4096 = CHUNKS: no bounds check.
+        self.chunks[(bits >> 52) as usize] += (bits | HIDDEN) & (HIDDEN | FRACTION);
+    }
+
+    /// After a batch: the hidden bits of its zeros and subnormals taken back (they count in
+    /// units of exponent 1, without one: see [`LargeAccumulator::carry`]), its special values
+    /// to `sum`, and every chunk at 2^63 or more carried.
+    #[inline(always)]
+    fn settle(&mut self, batch: &[f64], exponent_zero_before: [u64; 2], sum: &mut ExactSum) {
+        // Each value of exponent 0 added at least its hidden bit.
+        if EXPONENT_ZERO.map(|i| self.chunks[i]) != exponent_zero_before {
+            let mut counts = [0u64; 2];
+            for &x in batch {
+                let top = (x.to_bits() >> 52) as usize;
+                for (count, i) in counts.iter_mut().zip(EXPONENT_ZERO) {
+                    *count += u64::from(top == i);
+                }
+            }
+            for (count, i) in counts.into_iter().zip(EXPONENT_ZERO) {
+                self.chunks[i] -= count << 52;
             }
         }
-        for &x in quads.remainder() {
-            self.add(x, sum);
+        if SPECIAL.iter().any(|&i| self.chunks[i] != 0) {
+            for i in SPECIAL {
+                self.chunks[i] = 0;
+            }
+            for &x in batch.iter().filter(|x| !x.is_finite()) {
+                sum.add_partial(x); // recorded, not added
+            }
+        }
+        for group in 0..CHUNKS / 64 {
+            let chunks = &self.chunks[group * 64..][..64];
+            if chunks.iter().fold(0, |any, &c| any | c) >> 63 != 0 {
+                for i in group * 64..group * 64 + 64 {
+                    if self.chunks[i] >> 63 != 0 {
+                        self.carry(i, sum);
+                    }
+                }
+            }
         }
     }
 
-    /// Adds `x`. Every significand goes in with the hidden bit set, subnormals' too (a branch-
-    /// free add); [`LargeAccumulator::carry`] takes the extra bits back from the two chunks
-    /// of exponent 0, counting their adds by their room.
-    #[inline(always)]
-    fn add(&mut self, x: f64, sum: &mut ExactSum) {
-        let bits = x.to_bits();
-        let i = (bits >> 52) as usize & (CHUNKS - 1);
-        if self.room[i] == 0 {
-            self.carry_and_add(i, x, sum);
-            return;
-        }
-        self.deposit(i, bits);
-    }
-
-    /// Adds the significand of the value with `bits` to chunk `i`, which has room for it.
-    #[inline(always)]
-    fn deposit(&mut self, i: usize, bits: u64) {
-        self.room[i] -= 1;
-        self.chunks[i] += (bits & FRACTION) | 1 << 52;
-    }
-
-    #[cold]
-    #[inline(never)]
-    fn carry_and_add(&mut self, i: usize, x: f64, sum: &mut ExactSum) {
-        if i & 0x7ff == 0x7ff {
-            sum.add_partial(x); // an infinity or NaN: recorded, not added
-            return;
-        }
-        self.carry(i, sum);
-        self.add(x, sum);
-    }
-
-    /// Carries chunk `i` into `sum` and empties it (its room back to [`ROOM`]).
+    /// Carries chunk `i` into `sum` and empties it.
     #[inline]
     fn carry(&mut self, i: usize, sum: &mut ExactSum) {
-        let mut chunk = std::mem::take(&mut self.chunks[i]);
-        let adds = (ROOM - std::mem::replace(&mut self.room[i], ROOM)) as u64;
-        if i & 0x7ff == 0 {
-            chunk -= adds << 52; // subnormals have no hidden bit (see `add`)
-        }
+        let chunk = std::mem::take(&mut self.chunks[i]);
         if chunk != 0 {
             // A significand m at biased exponent e (1 for subnormals) is m * 2^(e - 1075),
             // whose bit 0 is at position e - 1 in the sum's units of 2^-1074.
@@ -132,12 +140,11 @@ impl LargeAccumulator {
         large.finish(sum);
     }
 
-    /// Carries every chunk into `sum`, leaving the table empty.
+    /// Carries every chunk into `sum`, leaving the table empty (the special chunks are empty
+    /// after every batch).
     pub(crate) fn finish(&mut self, sum: &mut ExactSum) {
         for i in 0..CHUNKS {
-            if i & 0x7ff != 0x7ff && self.room[i] != ROOM {
-                self.carry(i, sum);
-            }
+            self.carry(i, sum);
         }
     }
 }
@@ -166,7 +173,8 @@ mod tests {
 
     #[test]
     fn one_exponent_repeated_past_a_chunks_room() {
-        // 2047 significands fill a chunk; 10^4 values of one exponent carry it several times.
+        // A chunk is carried once it reaches 2^63 (after 1024 to 2048 significands): 10^4 values
+        // of one exponent carry it several times, across batches.
         for &x in &[1.0, -1.0, 1.0 - f64::EPSILON / 2.0, f64::MAX, -f64::MIN_POSITIVE, f64::from_bits(1)] {
             for n in [1, 2046, 2047, 2048, 2049, 4094, 4095, 10_000] {
                 assert_same(&vec![x; n]);
@@ -192,6 +200,35 @@ mod tests {
     }
 
     #[test]
+    fn zeros_and_subnormals_of_either_sign_in_every_batch() {
+        // Their hidden bits go in and are taken back batch by batch, counted by sign.
+        let xs: Vec<f64> = (0..5000u64)
+            .map(|i| match i % 5 {
+                0 => 0.0,
+                1 => -0.0,
+                2 => f64::from_bits(i),
+                3 => -f64::from_bits(i * 977),
+                _ => 1.0 + i as f64,
+            })
+            .collect();
+        assert_same(&xs);
+        assert_same(&vec![-0.0; 3000]);
+        assert_same(&vec![f64::from_bits((1 << 52) - 1); 3000]);
+        assert_same(&vec![-f64::from_bits(1); 3000]);
+    }
+
+    #[test]
+    fn specials_at_batch_edges() {
+        for (at, special) in [(0, f64::INFINITY), (1023, f64::NAN), (1024, f64::NEG_INFINITY), (2047, f64::INFINITY)] {
+            let mut xs = vec![1.5; 3000];
+            xs[at] = special;
+            assert_same(&xs);
+            xs[2999] = -special;
+            assert_same(&xs);
+        }
+    }
+
+    #[test]
     fn sums_that_overflow_f64_and_specials() {
         assert_same(&[f64::MAX; 5000]);
         assert_eq!(large_sum(&[f64::MAX, f64::MAX, -f64::MAX]).mean_f64(), f64::MAX / 3.0);
@@ -211,9 +248,9 @@ mod tests {
             state
         };
         for n in [0, 1, 7, 100, 4096, 50_000] {
-            let xs: Vec<f64> = (0..n).map(|_| f64::from_bits(next() & !(0x7ff << 52) | (next() % 0x7ff) << 52)).collect();
+            let xs: Vec<f64> =
+                (0..n).map(|_| f64::from_bits(next() & !(0x7ff << 52) | (next() % 0x7ff) << 52)).collect();
             assert_same(&xs);
         }
     }
 }
-

@@ -16,9 +16,12 @@
 //!                                                  # (or low) halves stay below 2^53 units,
 //!                                                  # so every lane sum and their total is exact
 //!     window 127: the same, scaled by 2^-64 (or the lanes could overflow)
-//!     window 0 (halves below 2^-1007, subnormals among them): one half at a time
+//!     halves in window 0 (below 2^-1007, subnormals among them): the block, and the 64
+//!     after it, to the large superaccumulator (integer adds; f64 arithmetic whose results are
+//!     subnormal takes a microcode assist on Intel cores, ~50 ns a value measured)
 //! a block whose windows take 3 passes or more, and the 64 blocks after it: the large
-//! superaccumulator (`exact::large`) instead, one value at a time at a fixed cost
+//! superaccumulator (`exact::large`) instead, one value at a time at a fixed cost; and 64
+//! more whenever the next block's first 256 values alone span as many windows
 //! ```
 
 use core::arch::x86_64::*;
@@ -61,6 +64,10 @@ pub(crate) unsafe fn add_f64s(sum: &mut ExactSum, xs: &[f64]) {
     let mut large: Option<LargeAccumulator> = None;
     let mut large_blocks_due = 0usize;
     for block in xs.chunks(BLOCK) {
+        if large_blocks_due == 0 && large.is_some() && sample_takes_large(block) {
+            // A retry of the windows would only find too many again.
+            large_blocks_due = LARGE_RUN;
+        }
         if large_blocks_due > 0 {
             large_blocks_due -= 1;
             large.get_or_insert_with(LargeAccumulator::new).add_f64s(block, sum);
@@ -84,19 +91,14 @@ pub(crate) unsafe fn add_f64s(sum: &mut ExactSum, xs: &[f64]) {
                 guess = [NO_WINDOW; MAX_WINDOWS_PER_PASS];
                 continue;
             }
+            Elsewhere::Tiny => {
+                large.get_or_insert_with(LargeAccumulator::new).add_f64s(body, sum);
+                large_blocks_due = LARGE_RUN;
+                guess = [NO_WINDOW; MAX_WINDOWS_PER_PASS];
+                continue;
+            }
             Elsewhere::Halves(present) => present,
         };
-        if present[0] & 1 != 0 {
-            // Window 0: halves below 2^-1007 span too many bits for an f64 lane.
-            for &x in body {
-                let high = f64::from_bits(x.to_bits() & HIGH_MASK as u64);
-                for half in [high, x - high] {
-                    if half != 0.0 && half.to_bits() >> 56 & 0x7f == 0 {
-                        sum.add_partial(half);
-                    }
-                }
-            }
-        }
         if present[1] >> 63 != 0 {
             // SAFETY: AVX-512F and DQ are enabled here; body is a multiple of 8 long.
             unsafe { add_top_window(sum, body) };
@@ -127,6 +129,35 @@ pub(crate) unsafe fn add_f64s(sum: &mut ExactSum, xs: &[f64]) {
     }
 }
 
+/// Values of a block sampled before windows are tried again after a run of large blocks.
+const SAMPLE: usize = 256;
+
+/// Whether the first [`SAMPLE`] values of `block` alone have halves in window 0 or in so many
+/// windows that the block would take the large superaccumulator: then the windows need not be
+/// retried (a retry costs a block's worth of passes; the sample, a few integer operations per
+/// sampled value: no f64 arithmetic, which is slow on subnormals).
+fn sample_takes_large(block: &[f64]) -> bool {
+    let mut present = [0u64; 2];
+    let mut mark = |biased_exponent: u64| {
+        let window = (biased_exponent >> 4) as usize;
+        present[window / 64] |= 1 << (window % 64);
+    };
+    for &x in block.iter().take(SAMPLE) {
+        let bits = x.to_bits() & !(1 << 63);
+        let exponent = bits >> 52;
+        if bits & HIGH_MASK as u64 != 0 {
+            mark(exponent);
+        }
+        // The low half: the low 26 fraction bits, at the exponent of their leading one.
+        let low = bits & !(HIGH_MASK as u64);
+        if low != 0 {
+            let leading = u64::from(low.ilog2());
+            mark((exponent.max(1) + leading).saturating_sub(52));
+        }
+    }
+    present[0] & 1 != 0 || 1 + present_windows(present).count().div_ceil(MAX_WINDOWS_PER_PASS) >= LARGE_FROM_PASSES
+}
+
 /// Infinities and NaN do not split; the accumulator records them as they are.
 fn add_one_by_one(sum: &mut ExactSum, body: &[f64]) {
     for &x in body {
@@ -141,6 +172,8 @@ enum Elsewhere {
     Halves([u64; 2]),
     /// An infinity or NaN: the pass added nothing.
     Special,
+    /// Halves in window 0 (below 2^-1007): the pass added nothing.
+    Tiny,
 }
 
 /// Adds the halves of `body` in the windows `targets` (the first ones, none or more; `NO_WINDOW`
@@ -204,6 +237,10 @@ unsafe fn window_pass<const K: usize>(sum: &mut ExactSum, body: &[f64], targets:
     if specials != 0 {
         return Elsewhere::Special;
     }
+    let present = [_mm512_reduce_or_epi64(seen[0]) as u64, _mm512_reduce_or_epi64(seen[1]) as u64];
+    if check && present[0] & 1 != 0 {
+        return Elsewhere::Tiny;
+    }
     for [high, low] in acc {
         for half_sum in [_mm512_reduce_add_pd(high), _mm512_reduce_add_pd(low)] {
             if half_sum != 0.0 {
@@ -214,7 +251,6 @@ unsafe fn window_pass<const K: usize>(sum: &mut ExactSum, body: &[f64], targets:
     if !check {
         return Elsewhere::Nothing;
     }
-    let present = [_mm512_reduce_or_epi64(seen[0]) as u64, _mm512_reduce_or_epi64(seen[1]) as u64];
     let mut covered = [0u64; 2];
     for &w in &targets {
         if w >= 0 {
