@@ -21,6 +21,10 @@
 //!
 //! Long runs of one exponent are a chain of adds to one chunk (each waits for the previous
 //! store): the windows of `x86_64/exact_f64.rs` take such data, this table the wide spreads.
+//! Two tables, for values at even and odd positions, halve such chains (float64 values in
+//! [1, 2) without AVX-512: 2.2 -> 1.3 ns per value) but double the footprint, and data
+//! spread over every exponent, what the table is for, lost more (0.8 -> 1.3 ns per value;
+//! Intel Xeon, family 6, model 167): one table.
 
 use super::ExactSum;
 
@@ -133,7 +137,8 @@ impl LargeAccumulator {
     }
 
     /// The exact sum of `xs` added to `sum` (not counted: the caller counts the values),
-    /// through a table of its own.
+    /// through a table of its own. Inlined, as [`LargeAccumulator::add_f64s`] is.
+    #[inline(always)]
     pub(crate) fn add_to(sum: &mut ExactSum, xs: &[f64]) {
         let mut large = LargeAccumulator::new();
         large.add_f64s(xs, sum);

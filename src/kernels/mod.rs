@@ -18,10 +18,10 @@
 //! CPU lacks falls back to the best level below it; an unknown name is ignored.
 
 pub mod certificate;
+pub mod gather;
 mod generic;
 pub mod host;
 mod integer;
-pub mod gather;
 pub(crate) mod mxcsr;
 pub mod portable;
 pub mod rows;
@@ -785,6 +785,12 @@ pub fn add_exact_f64_at(level: Level, sum: &mut crate::exact::ExactSum, xs: &[f6
         return;
     }
     sum.count_values(xs.len() as u64);
+    #[cfg(target_arch = "x86_64")]
+    if level == Level::Avx2 && level.is_available() {
+        // SAFETY: AVX2 (part of the Avx2 level) was just detected on this CPU.
+        unsafe { x86_64::add_f64s_large_avx2(sum, xs) };
+        return;
+    }
     crate::exact::large::LargeAccumulator::add_to(sum, xs);
 }
 
