@@ -40,9 +40,18 @@ pub enum Rounded {
     Unsure,
 }
 
-/// Sums smaller than this are left to the exact path: below it, the bound's own arithmetic could
-/// underflow.
+/// Sums smaller than this are scaled up by [`TINY_SCALE`] before the test (float64 means) or
+/// left to the exact path: below it, the bound's own arithmetic could underflow.
 const SMALLEST_CERTIFIED_SUM: f64 = 1e-270;
+/// 2^600: a sum below [`SMALLEST_CERTIFIED_SUM`] times this is exact and far above it (the
+/// smallest subnormal becomes ~2e-143), and a float64 mean of the scaled sum scales back
+/// exactly while it stays normal; correct rounding commutes with the scaling there.
+const TINY_SCALE: f64 = f64::from_bits((1023 + 600) << 52);
+/// 2^-600, the way back.
+const TINY_UNSCALE: f64 = f64::from_bits((1023 - 600) << 52);
+/// The smallest scaled mean taken back: 2^-421, twice the smallest normal float64 once scaled
+/// down (smaller ones might be subnormal, whose rounding differs).
+const SMALLEST_SCALED_MEAN: f64 = f64::from_bits((1023 - 421) << 52);
 /// Relative allowance for the rounding of the error bound's own accumulation.
 const BOUND_MARGIN: f64 = 1.0 + 1.0 / (1u64 << 20) as f64;
 
@@ -145,7 +154,8 @@ pub(crate) fn exact_sums_to_f32_means_inline(sums: &[f64], n: usize, means: &mut
 /// build), so that the loop vectorizes (a reduction into many short rows pays this per cell).
 /// `means[k]` is the correctly rounded mean (+0.0 for an exactly zero sum) unless
 /// `undecided[k]`, set where the test cannot decide or its arithmetic might not hold (sums
-/// below 10^-270 or above 10^299, bounds that are not finite).
+/// above 10^299, bounds that are not finite, means that might be subnormal); sums below
+/// 10^-270 are scaled by 2^600 first.
 ///
 /// The quotient `q` (the FMA-free [`quotient`]) times `n` is computed exactly in two pieces:
 /// `q` split into 26-bit halves (Veltkamp), each times `n` exact; `hi - n q_high` is exact by
@@ -171,6 +181,10 @@ pub(crate) fn f64_mean_of_bounded_sum(hi: f64, lo: f64, error: f64, divisor: f64
         let high = scaled - (scaled - x);
         (high, x - high)
     };
+    // Tiny sums scaled up (exact), their means down again (see TINY_SCALE).
+    let tiny = hi.abs() < SMALLEST_CERTIFIED_SUM;
+    let (up, down) = if tiny { (TINY_SCALE, TINY_UNSCALE) } else { (1.0, 1.0) };
+    let (hi, lo, error) = (hi * up, lo * up, error * up);
     let (hi, lo) = two_sum(hi, lo);
     let first = hi / divisor;
     let (high, low) = split(first);
@@ -208,8 +222,9 @@ pub(crate) fn f64_mean_of_bounded_sum(hi: f64, lo: f64, error: f64, divisor: f64
         quotient
     };
     let zero = hi == 0.0 && error == 0.0;
-    let mean = if zero { 0.0 } else { rounded };
-    (mean, !zero & !(in_range & (bounded | exact)))
+    let mean = if zero { 0.0 } else { rounded * down };
+    let normal = !tiny | (rounded.abs() >= SMALLEST_SCALED_MEAN);
+    (mean, !zero & !(in_range & normal & (bounded | exact)))
 }
 
 /// The mean of `n` values whose sum is exactly `sum.hi + sum.lo`, rounded once.
@@ -256,6 +271,17 @@ fn round_with_bound(partial: Partial, n: usize, format: Format) -> Rounded {
     // Written negated so that a NaN sum is refused too.
     #[allow(clippy::neg_cmp_op_on_partial_ord)]
     let too_small = !(hi.abs() >= SMALLEST_CERTIFIED_SUM);
+    if too_small && format == Format::Binary64 && hi != 0.0 && partial.is_finite() {
+        // Scaled up and back (see TINY_SCALE): the scaled sum is not too small.
+        let scaled = Partial {
+            sum: DoubleDouble { hi: partial.sum.hi * TINY_SCALE, lo: partial.sum.lo * TINY_SCALE },
+            error: partial.error * TINY_SCALE,
+        };
+        return match round_with_bound(scaled, n, format) {
+            Rounded::Certain(mean) if mean.abs() >= SMALLEST_SCALED_MEAN => Rounded::Certain(mean * TINY_UNSCALE),
+            _ => Rounded::Unsure,
+        };
+    }
     if too_small || n as u64 > (1u64 << 53) || !partial.is_finite() {
         return Rounded::Unsure;
     }

@@ -440,3 +440,48 @@ fn exact_double_double_sums_round_ties_to_even_without_the_exact_pass() {
         }
     }
 }
+
+#[test]
+fn tiny_float64_sums_are_tested_scaled_and_possibly_subnormal_means_left_undecided() {
+    // Sums below 1e-270 are scaled by 2^600 for the rounding test and the mean scaled back:
+    // exact while the mean is normal, so the decided means must equal the exact ones, and
+    // those that may be subnormal must stay undecided (both tests: the scalar one of whole
+    // arrays and the branch-free one of rows).
+    use mean::kernels::Partial;
+    use mean::rounding::{Format, Rounded, partial_sums_to_f64_means, round_mean};
+    let mut rng = Rng::new(17);
+    for exponent in [-900, -1000, -1019, -1021, -1030, -1074] {
+        for n in [2usize, 3, 7, 100] {
+            let (mut decided, mut subnormal_means) = (0, 0);
+            for _ in 0..500 {
+                let xs: Vec<f64> = (0..n).map(|_| rng.normal() * 2f64.powi(exponent)).collect();
+                let exact = exact_mean_f64(&xs);
+                let partial = xs.iter().fold(Partial::ZERO, |p, &x| p.add_f64(x));
+                let (mut means, mut undecided) = ([0.0], [false]);
+                partial_sums_to_f64_means(&[partial], n, &mut means, &mut undecided);
+                let scalar = round_mean(partial, n, Format::Binary64);
+                if exact.abs() < f64::MIN_POSITIVE {
+                    subnormal_means += 1;
+                    assert!(undecided[0] || means[0] == exact, "{xs:?}");
+                    assert!(!matches!(scalar, Rounded::Certain(m) if m != exact), "{xs:?}");
+                    continue;
+                }
+                if !undecided[0] {
+                    decided += 1;
+                    assert_eq!(means[0].to_bits(), exact.to_bits(), "{xs:?}");
+                }
+                if let Rounded::Certain(m) = scalar {
+                    assert_eq!(m.to_bits(), exact.to_bits(), "{xs:?}");
+                }
+                assert_eq!(mean_f64(&xs).to_bits(), exact.to_bits(), "{xs:?}");
+            }
+            if exponent >= -1000 {
+                // Normal means far from the subnormal range: nearly all decided without ExactSum.
+                assert!(decided > 450, "2^{exponent} n={n}: {decided} of 500 decided");
+            }
+            if exponent <= -1030 {
+                assert!(subnormal_means > 0, "2^{exponent} n={n}");
+            }
+        }
+    }
+}
