@@ -130,7 +130,8 @@ impl Element for f64 {
     const ZERO: f64 = 0.0;
     const NAN: f64 = f64::NAN;
     fn sum_at(level: Level, xs: &[f64], order: Order) -> FastSum {
-        FastSum { partial: kernels::sum_f64_at(level, xs, order), exact: None }
+        let (partial, exact) = kernels::sum_f64_split_at(level, xs, order);
+        FastSum { partial, exact }
     }
     fn add_exact(sum: &mut ExactSum, xs: &[f64]) {
         kernels::add_exact_f64(sum, xs);

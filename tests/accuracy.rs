@@ -160,9 +160,22 @@ fn ties_among_wide_magnitudes_take_the_exact_path() {
                     Rounded::Unsure,
                     "{level:?}"
                 );
-                assert!(mean::takes_exact_path_f64(&xs64, level), "{level:?}");
-                // f32 with AVX-512 sums such blocks exactly in the first pass.
+                // f32 with AVX-512 sums such blocks exactly in the first pass, and so does f64
+                // with AVX-512 when they span more than 256 binades, as these do (2^-600 to
+                // 2^600); spanning less (2^-100 to 2^100), the first pass keeps them and the
+                // exact path decides.
                 assert_eq!(mean::takes_exact_path_f32(&xs32, level), level != Level::Avx512, "{level:?}");
+                assert_eq!(mean::takes_exact_path_f64(&xs64, level), level != Level::Avx512, "{level:?}");
+                let narrower: Vec<f64> = xs64
+                    .iter()
+                    .map(|&x| match x.abs().log2() {
+                        600.0 => x.signum() * 2f64.powi(100),
+                        -600.0 => x.signum() * 2f64.powi(-100),
+                        _ => x,
+                    })
+                    .collect();
+                assert!(mean::takes_exact_path_f64(&narrower, level), "{level:?}");
+                assert_eq!(mean::mean_f64_using(&narrower, 1, level), 1.0, "{level:?}");
             }
             assert_eq!(mean::mean_f32_using(&xs32, 1, level), 1.0, "{level:?}");
             assert_eq!(mean::mean_f64_using(&xs64, 1, level), 1.0, "{level:?}");

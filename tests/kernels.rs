@@ -1069,3 +1069,53 @@ fn gathers_equal_the_scalar_copy_at_every_level_step_length_and_alignment() {
         }
     }
 }
+
+/// Values over ~1000 binades whose large ones cancel in pairs across the array, with ordinary
+/// ones: the first 64 are ordinary, so the first block breaks the bound they give.
+fn cancelling_over_extreme_spans(n: usize, seed: u64) -> Vec<f64> {
+    let mut rng = Rng::new(seed);
+    let mut xs: Vec<f64> = (0..n / 4)
+        .flat_map(|_| {
+            let big = (1.0 + rng.unit()) * 2f64.powi(500 + (rng.next_u64() % 500) as i32);
+            let big = if rng.next_u64().is_multiple_of(2) { big } else { -big };
+            [big, -big]
+        })
+        .collect();
+    while xs.len() < n {
+        xs.push(rng.normal());
+    }
+    for i in (1..n).rev() {
+        xs.swap(i, (rng.next_u64() % (i as u64 + 1)) as usize);
+    }
+    let ordinary: Vec<f64> = (0..64).map(|_| rng.normal()).collect();
+    xs[..64].copy_from_slice(&ordinary);
+    xs
+}
+
+#[test]
+fn float64_blocks_spanning_extremely_are_summed_exactly_in_the_first_pass() {
+    // With AVX-512 the first pass hands such blocks (and those it folded before them) to the
+    // exact sum: one pass, the mean exact. Both block orders (alternating between calls),
+    // one and two threads, every level, against the exact mean; and with special values.
+    for n in [8192 - 1, 3 * 8192 + 5, 100_003] {
+        let xs = cancelling_over_extreme_spans(n, n as u64);
+        let exact = exact_mean_f64(&xs);
+        for level in levels() {
+            for threads in [1, 2, 1] {
+                assert_eq!(mean_f64_using(&xs, threads, level).to_bits(), exact.to_bits(), "{level:?} n={n}");
+            }
+            if level == Level::Avx512 {
+                assert!(!mean::takes_exact_path_f64(&xs, level), "n={n}");
+            }
+        }
+        let mut special = xs.clone();
+        special[n / 2] = f64::INFINITY;
+        for level in levels() {
+            assert_eq!(mean_f64_using(&special, 1, level), f64::INFINITY, "{level:?} n={n}");
+        }
+        special[n / 3] = f64::NAN;
+        for level in levels() {
+            assert!(mean_f64_using(&special, 1, level).is_nan(), "{level:?} n={n}");
+        }
+    }
+}

@@ -316,6 +316,34 @@ fn sum_f32_split_kernel_at(level: Level, xs: &[f32], order: Order) -> (Partial, 
     (sum_f32_kernel_at(level, xs, order), None)
 }
 
+/// [`sum_f64_at`], except that with AVX-512 (exact kernels at memory speed) the blocks whose
+/// error terms rounded are added to an exact accumulator instead, as in [`sum_f32_split_at`].
+pub fn sum_f64_split_at(level: Level, xs: &[f64], order: Order) -> (Partial, Option<crate::exact::ExactSum>) {
+    with_prefetch_trial(xs, |xs| sum_f64_split_kernel_at(level, xs, order), merge_split)
+}
+
+/// [`sum_f64_split_at`] without the prefetch trial.
+fn sum_f64_split_kernel_at(level: Level, xs: &[f64], order: Order) -> (Partial, Option<crate::exact::ExactSum>) {
+    #[cfg(target_arch = "x86_64")]
+    if level == Level::Avx512 && level.is_available() {
+        let mut exact: Option<(crate::exact::ExactSum, x86_64::exact_f64::ExactF64)> = None;
+        let mut add_exactly = |block: &[f64]| {
+            let (sum, adder) =
+                exact.get_or_insert_with(|| (crate::exact::ExactSum::new(), x86_64::exact_f64::ExactF64::new()));
+            // SAFETY: AVX-512F and AVX-512DQ were just detected on this CPU.
+            unsafe { adder.add(sum, block) };
+        };
+        // SAFETY: AVX-512F and AVX-512DQ were just detected on this CPU.
+        let partial = unsafe { x86_64::sum_f64_avx512(xs, order, Some(&mut add_exactly)) };
+        let exact = exact.map(|(mut sum, adder)| {
+            adder.finish(&mut sum);
+            sum
+        });
+        return (partial, exact);
+    }
+    (sum_f64_kernel_at(level, xs, order), None)
+}
+
 /// Sum of f64 values in double-double at a given level, blocks in a given order; a level this
 /// CPU lacks runs the portable kernel (which has no blocks, and reads in order).
 pub fn sum_f64_at(level: Level, xs: &[f64], order: Order) -> Partial {
@@ -329,9 +357,9 @@ fn sum_f64_kernel_at(level: Level, xs: &[f64], order: Order) -> Partial {
         // SAFETY: each arm's feature was just detected on this CPU.
         unsafe {
             match level {
-                Level::Avx512 => return x86_64::sum_f64_avx512(xs, order),
-                Level::Avx2 => return x86_64::sum_f64_avx2(xs, order),
-                Level::Sse2 => return x86_64::sum_f64_sse2(xs, order),
+                Level::Avx512 => return x86_64::sum_f64_avx512(xs, order, None),
+                Level::Avx2 => return x86_64::sum_f64_avx2(xs, order, None),
+                Level::Sse2 => return x86_64::sum_f64_sse2(xs, order, None),
                 Level::Scalar => {}
             }
         }

@@ -55,77 +55,106 @@ const LARGE_RUN: usize = 64;
 /// The CPU must support AVX-512F and AVX-512DQ.
 #[target_feature(enable = "avx512f,avx512dq")]
 pub(crate) unsafe fn add_f64s(sum: &mut ExactSum, xs: &[f64]) {
-    sum.count_values(xs.len() as u64);
-    // The windows (but 0 and the top one) of the previous block, at most eight: the first pass
-    // over the next block adds them and checks that nothing lies elsewhere (data rarely
-    // changes much from block to block), so a block usually takes one pass.
-    let mut guess = [NO_WINDOW; MAX_WINDOWS_PER_PASS];
-    // Blocks with values over too many windows go to the large superaccumulator instead.
-    let mut large: Option<LargeAccumulator> = None;
-    let mut large_blocks_due = 0usize;
-    for block in xs.chunks(BLOCK) {
-        if large_blocks_due == 0 && large.is_some() && sample_takes_large(block) {
-            // A retry of the windows would only find too many again.
-            large_blocks_due = LARGE_RUN;
-        }
-        if large_blocks_due > 0 {
-            large_blocks_due -= 1;
-            large.get_or_insert_with(LargeAccumulator::new).add_f64s(block, sum);
-            continue;
-        }
-        let vectors = block.chunks_exact(8);
-        for &x in vectors.remainder() {
-            sum.add_partial(x);
-        }
-        let body = &block[..block.len() - vectors.remainder().len()];
-        if body.is_empty() {
-            continue;
-        }
-        // With no guess (the first block, or after special values) the pass adds nothing and
-        // only finds the windows present.
-        // SAFETY: AVX-512F and DQ are enabled here; body is a multiple of 8 long.
-        let present = match unsafe { add_pass(sum, body, &guess, true) } {
-            Elsewhere::Nothing => continue,
-            Elsewhere::Special => {
-                add_one_by_one(sum, body);
-                guess = [NO_WINDOW; MAX_WINDOWS_PER_PASS];
+    let mut adder = ExactF64::new();
+    // SAFETY: as this function's contract.
+    unsafe { adder.add(sum, xs) };
+    adder.finish(sum);
+}
+
+/// The state of an exact sum kept from one call of [`ExactF64::add`] to the next: the fast
+/// pass hands it its blocks one at a time (see `generic::sum_f64`).
+pub(crate) struct ExactF64 {
+    /// The windows (but 0 and the top one) of the previous block, at most eight: the first pass
+    /// over the next block adds them and checks that nothing lies elsewhere (data rarely
+    /// changes much from block to block), so a block usually takes one pass.
+    guess: [i64; MAX_WINDOWS_PER_PASS],
+    /// Blocks with values over too many windows go to the large superaccumulator instead.
+    large: Option<LargeAccumulator>,
+    large_blocks_due: usize,
+}
+
+impl ExactF64 {
+    pub(crate) fn new() -> Self {
+        ExactF64 { guess: [NO_WINDOW; MAX_WINDOWS_PER_PASS], large: None, large_blocks_due: 0 }
+    }
+
+    /// Adds (and counts) every value of `xs` to `sum`, exactly; [`ExactF64::finish`] after the
+    /// last call.
+    ///
+    /// # Safety
+    /// The CPU must support AVX-512F and AVX-512DQ.
+    #[target_feature(enable = "avx512f,avx512dq")]
+    pub(crate) unsafe fn add(&mut self, sum: &mut ExactSum, xs: &[f64]) {
+        sum.count_values(xs.len() as u64);
+        let ExactF64 { guess, large, large_blocks_due } = self;
+        for block in xs.chunks(BLOCK) {
+            if *large_blocks_due == 0 && large.is_some() && sample_takes_large(block) {
+                // A retry of the windows would only find too many again.
+                *large_blocks_due = LARGE_RUN;
+            }
+            if *large_blocks_due > 0 {
+                *large_blocks_due -= 1;
+                large.get_or_insert_with(LargeAccumulator::new).add_f64s(block, sum);
                 continue;
             }
-            Elsewhere::Tiny => {
-                large.get_or_insert_with(LargeAccumulator::new).add_f64s(body, sum);
-                large_blocks_due = LARGE_RUN;
-                guess = [NO_WINDOW; MAX_WINDOWS_PER_PASS];
+            let vectors = block.chunks_exact(8);
+            for &x in vectors.remainder() {
+                sum.add_partial(x);
+            }
+            let body = &block[..block.len() - vectors.remainder().len()];
+            if body.is_empty() {
                 continue;
             }
-            Elsewhere::Halves(present) => present,
-        };
-        if present[1] >> 63 != 0 {
+            // With no guess (the first block, or after special values) the pass adds nothing and
+            // only finds the windows present.
             // SAFETY: AVX-512F and DQ are enabled here; body is a multiple of 8 long.
-            unsafe { add_top_window(sum, body) };
-        }
-        let left = present_windows(present).filter(|w| !guess.contains(w)).count();
-        if 1 + left.div_ceil(MAX_WINDOWS_PER_PASS) >= LARGE_FROM_PASSES {
-            // Too many windows (this block still takes them; the next ones will not).
-            large_blocks_due = LARGE_RUN;
-        }
-        let mut rest = present_windows(present).filter(|w| !guess.contains(w)).peekable();
-        while rest.peek().is_some() {
-            let mut targets = [NO_WINDOW; MAX_WINDOWS_PER_PASS];
-            for (slot, w) in targets.iter_mut().zip(&mut rest) {
-                *slot = w;
+            let present = match unsafe { add_pass(sum, body, guess, true) } {
+                Elsewhere::Nothing => continue,
+                Elsewhere::Special => {
+                    add_one_by_one(sum, body);
+                    *guess = [NO_WINDOW; MAX_WINDOWS_PER_PASS];
+                    continue;
+                }
+                Elsewhere::Tiny => {
+                    large.get_or_insert_with(LargeAccumulator::new).add_f64s(body, sum);
+                    *large_blocks_due = LARGE_RUN;
+                    *guess = [NO_WINDOW; MAX_WINDOWS_PER_PASS];
+                    continue;
+                }
+                Elsewhere::Halves(present) => present,
+            };
+            if present[1] >> 63 != 0 {
+                // SAFETY: AVX-512F and DQ are enabled here; body is a multiple of 8 long.
+                unsafe { add_top_window(sum, body) };
             }
-            // SAFETY: AVX-512F and DQ are enabled here; body is a multiple of 8 long.
-            unsafe { add_pass(sum, body, &targets, false) };
-        }
-        guess = [NO_WINDOW; MAX_WINDOWS_PER_PASS];
-        if large_blocks_due == 0 {
-            for (slot, w) in guess.iter_mut().zip(present_windows(present)) {
-                *slot = w;
+            let left = present_windows(present).filter(|w| !guess.contains(w)).count();
+            if 1 + left.div_ceil(MAX_WINDOWS_PER_PASS) >= LARGE_FROM_PASSES {
+                // Too many windows (this block still takes them; the next ones will not).
+                *large_blocks_due = LARGE_RUN;
+            }
+            let mut rest = present_windows(present).filter(|w| !guess.contains(w)).peekable();
+            while rest.peek().is_some() {
+                let mut targets = [NO_WINDOW; MAX_WINDOWS_PER_PASS];
+                for (slot, w) in targets.iter_mut().zip(&mut rest) {
+                    *slot = w;
+                }
+                // SAFETY: AVX-512F and DQ are enabled here; body is a multiple of 8 long.
+                unsafe { add_pass(sum, body, &targets, false) };
+            }
+            *guess = [NO_WINDOW; MAX_WINDOWS_PER_PASS];
+            if *large_blocks_due == 0 {
+                for (slot, w) in guess.iter_mut().zip(present_windows(present)) {
+                    *slot = w;
+                }
             }
         }
     }
-    if let Some(mut large) = large {
-        large.finish(sum);
+
+    /// Carries what the large superaccumulator holds into `sum`.
+    pub(crate) fn finish(self, sum: &mut ExactSum) {
+        if let Some(mut large) = self.large {
+            large.finish(sum);
+        }
     }
 }
 

@@ -24,7 +24,7 @@ macro_rules! entry_points {
         /// # Safety
         #[doc = concat!("The CPU must support `", $feature, "`.")]
         #[target_feature(enable = $feature)]
-        pub(super) unsafe fn $sum_f32(xs: &[f32], order: Order, exact_blocks: generic::ExactBlocks) -> Partial {
+        pub(super) unsafe fn $sum_f32(xs: &[f32], order: Order, exact_blocks: generic::ExactBlocks<f32>) -> Partial {
             // SAFETY: the caller checked the feature; the target_feature makes it usable here.
             unsafe { generic::sum_f32::<$vector>(xs, order, exact_blocks) }
         }
@@ -32,9 +32,9 @@ macro_rules! entry_points {
         /// # Safety
         #[doc = concat!("The CPU must support `", $feature, "`.")]
         #[target_feature(enable = $feature)]
-        pub(super) unsafe fn $sum_f64(xs: &[f64], order: Order) -> Partial {
+        pub(super) unsafe fn $sum_f64(xs: &[f64], order: Order, exact_blocks: generic::ExactBlocks<f64>) -> Partial {
             // SAFETY: the caller checked the feature; the target_feature makes it usable here.
-            unsafe { generic::sum_f64::<$vector>(xs, order) }
+            unsafe { generic::sum_f64::<$vector>(xs, order, exact_blocks) }
         }
 
         /// # Safety
