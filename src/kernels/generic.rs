@@ -642,19 +642,28 @@ pub(super) unsafe fn sum_f32<V: F64Lanes>(xs: &[f32], order: Order, mut exact_bl
                 }
             }
         }
-        let total = total.finish(redo.error);
-        // Once blocks went to the exact accumulator, the head goes there too: folded into the
-        // double-double its adds could round, and a nonzero bound would then cost a second,
-        // exact pass over everything (data whose every block fails the certificate).
-        if let Some(add_exactly) = exact_blocks
-            && sent_exact
-            && !head.is_empty()
-        {
-            add_exactly(head);
-            return total;
-        }
-        head.iter().fold(total, |t, &x| t.add_f64(f64::from(x)))
+        add_head(total.finish(redo.error), head, exact_blocks, sent_exact)
     }
+}
+
+/// The values before the first 64-byte boundary added to `total`; but once blocks went to the
+/// exact accumulator, the head goes there too: folded into the double-double its adds could
+/// round, and a nonzero bound would then cost a second, exact pass over everything (data whose
+/// every block fails the certificate).
+fn add_head<T: Copy + Into<f64>>(
+    total: Partial,
+    head: &[T],
+    exact_blocks: ExactBlocks<T>,
+    sent_exact: bool,
+) -> Partial {
+    if let Some(add_exactly) = exact_blocks
+        && sent_exact
+        && !head.is_empty()
+    {
+        add_exactly(head);
+        return total;
+    }
+    head.iter().fold(total, |t, &x| t.add_f64(x.into()))
 }
 
 /// `xs` split where its first 64-byte boundary falls: the vector loads of the rest then never
@@ -804,16 +813,7 @@ pub(super) unsafe fn sum_f64<V: F64Lanes>(xs: &[f64], order: Order, mut exact_bl
                 BlockSum::Failed => return Partial::NAN,
             }
         }
-        let total = total.finish(redo.error);
-        // As in `sum_f32`: once blocks went to the exact accumulator, the head goes too.
-        if let Some(add_exactly) = exact_blocks
-            && sent_exact
-            && !head.is_empty()
-        {
-            add_exactly(head);
-            return total;
-        }
-        head.iter().fold(total, |t, &x| t.add_f64(x))
+        add_head(total.finish(redo.error), head, exact_blocks, sent_exact)
     }
 }
 
