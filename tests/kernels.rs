@@ -567,28 +567,45 @@ fn uncertified_f32_blocks_are_summed_exactly_in_the_same_pass() {
 
 #[test]
 fn column_kernels_equal_their_portable_twin_at_every_level_and_width() {
-    // The vertical traversal's kernels (`add_row_*_at`) against the naive loop: same TwoSum
-    // arithmetic, so bit-identical sums and bounds, for every width around the vector sizes.
-    use mean::kernels::{add_row_f32_at, add_row_f64_at, portable};
-    let rows: Vec<Vec<f64>> = (0..5).map(|k| data_f64(KINDS[k % KINDS.len()], 70, 20 + k as u64)).collect();
+    // The vertical traversal's kernels (`add_rows_*_at`) against the naive loop, row after row:
+    // same TwoSum arithmetic, so bit-identical sums and bounds, for every width around the
+    // vector sizes, rows starting at every alignment of a vector, added one, two or three per
+    // pass, with and without the hints ahead.
+    use mean::kernels::{add_rows_f32_at, add_rows_f64_at, portable};
+    let rows: Vec<Vec<f64>> = (0..6).map(|k| data_f64(KINDS[k % KINDS.len()], 80, 20 + k as u64)).collect();
+    let rows32: Vec<Vec<f32>> = rows.iter().map(|row| row.iter().map(|&x| x as f32).collect()).collect();
     for level in levels() {
-        for width in 0..70 {
-            let mut fast = (vec![0.0; width], vec![0.0; width], vec![0.0; width]);
-            let mut naive = fast.clone();
-            let mut fast32 = fast.clone();
-            let mut naive32 = fast.clone();
-            for row in &rows {
-                let row32: Vec<f32> = row[..width].iter().map(|&x| x as f32).collect();
-                add_row_f64_at(level, &mut fast.0, &mut fast.1, &mut fast.2, &row[..width]);
-                portable::add_row(&mut naive.0, &mut naive.1, &mut naive.2, row[..width].iter().copied());
-                add_row_f32_at(level, &mut fast32.0, &mut fast32.1, &mut fast32.2, &row32);
-                portable::add_row(&mut naive32.0, &mut naive32.1, &mut naive32.2, row32.iter().map(|&x| f64::from(x)));
+        for offset in 0..8 {
+            for width in 0..70 {
+                let mut fast = (vec![0.0; width], vec![0.0; width], vec![0.0; width]);
+                let mut naive = fast.clone();
+                let mut fast32 = fast.clone();
+                let mut naive32 = fast.clone();
+                let row = |k: usize| &rows[k][offset..offset + width];
+                let row32 = |k: usize| &rows32[k][offset..offset + width];
+                let ahead = if width % 2 == 0 { 4096 } else { 0 };
+                add_rows_f64_at(level, (&mut fast.0, &mut fast.1, &mut fast.2), [row(0)], 0);
+                add_rows_f64_at(level, (&mut fast.0, &mut fast.1, &mut fast.2), [row(1), row(2)], ahead);
+                add_rows_f64_at(level, (&mut fast.0, &mut fast.1, &mut fast.2), [row(3), row(4), row(5)], ahead);
+                add_rows_f32_at(
+                    level,
+                    (&mut fast32.0, &mut fast32.1, &mut fast32.2),
+                    [row32(0), row32(1), row32(2)],
+                    ahead,
+                );
+                add_rows_f32_at(level, (&mut fast32.0, &mut fast32.1, &mut fast32.2), [row32(3)], 0);
+                add_rows_f32_at(level, (&mut fast32.0, &mut fast32.1, &mut fast32.2), [row32(4), row32(5)], ahead);
+                for k in 0..rows.len() {
+                    portable::add_row(&mut naive.0, &mut naive.1, &mut naive.2, row(k).iter().copied());
+                    let converted = row32(k).iter().map(|&x| f64::from(x));
+                    portable::add_row(&mut naive32.0, &mut naive32.1, &mut naive32.2, converted);
+                }
+                let bits = |v: &(Vec<f64>, Vec<f64>, Vec<f64>)| -> Vec<u64> {
+                    v.0.iter().chain(&v.1).chain(&v.2).map(|x| x.to_bits()).collect()
+                };
+                assert_eq!(bits(&fast), bits(&naive), "{level:?} f64 width {width} offset {offset}");
+                assert_eq!(bits(&fast32), bits(&naive32), "{level:?} f32 width {width} offset {offset}");
             }
-            let bits = |v: &(Vec<f64>, Vec<f64>, Vec<f64>)| -> Vec<u64> {
-                v.0.iter().chain(&v.1).chain(&v.2).map(|x| x.to_bits()).collect()
-            };
-            assert_eq!(bits(&fast), bits(&naive), "{level:?} f64 width {width}");
-            assert_eq!(bits(&fast32), bits(&naive32), "{level:?} f32 width {width}");
         }
     }
 }

@@ -392,29 +392,47 @@ where
     (!mxcsr::rounded_since_clear(&window)).then_some((window[0], count))
 }
 
-/// `hi[j] += row[j]` in plain f64, for column sums certified by the inexact flag around a
-/// whole tile of rows (`kernels::CertifiedColumns`).
+/// `hi[j] += row[j]` in plain f64 for each of `rows` in turn, for column sums certified by the
+/// inexact flag around a whole tile of rows (`kernels::CertifiedColumns`), asking for the
+/// memory `ahead` bytes past each row's values as it goes (none if 0; see [`add_rows`]).
 ///
 /// # Safety
 /// The CPU must have V's instruction set.
 #[inline(always)]
-pub(crate) unsafe fn add_row_plain<V: F64Lanes, T: Input>(hi: &mut [f64], row: &[T])
-where
+pub(crate) unsafe fn add_rows_plain<V: F64Lanes, T: Input, const R: usize>(
+    hi: &mut [f64],
+    rows: [&[T]; R],
+    ahead: isize,
+) where
     f64: From<T>,
 {
-    let n = row.len();
+    let n = rows.first().map_or(0, |row| row.len());
+    assert!(rows.iter().all(|row| row.len() == n));
     let hi = &mut hi[..n];
     let whole = n / V::LANES * V::LANES;
     for j in (0..whole).step_by(V::LANES) {
-        // SAFETY: V's instruction set (the caller); j + LANES <= n for both slices.
-        unsafe { V::load(&hi[j..]).add(T::load::<V>(&row[j..])).store(&mut hi[j..]) };
+        if ahead != 0 && (j * size_of::<T>()).is_multiple_of(64) {
+            for row in rows {
+                prefetch_lines(row[j..].as_ptr().cast::<u8>().wrapping_offset(ahead), 1);
+            }
+        }
+        // SAFETY: V's instruction set (the caller); j + LANES <= n for every slice.
+        unsafe {
+            let mut sum = V::load(&hi[j..]);
+            for row in rows {
+                sum = sum.add(T::load::<V>(&row[j..]));
+            }
+            sum.store(&mut hi[j..]);
+        }
     }
     for j in whole..n {
-        hi[j] += f64::from(row[j]);
+        for row in rows {
+            hi[j] += f64::from(row[j]);
+        }
     }
 }
 
-/// [`add_row_plain`] leaving NaNs out: a NaN adds +0.0, and `counted[j]` grows by one for each
+/// [`add_rows_plain`] of one row, leaving NaNs out: a NaN adds +0.0, and `counted[j]` grows by one for each
 /// `row[j]` that is not NaN.
 ///
 /// # Safety
@@ -446,38 +464,58 @@ where
     }
 }
 
-/// Adds one row of a reduction down columns (an outer axis) into per-column double-double
-/// lanes: `hi[j], lo[j] += row[j]` by TwoSum into `hi`, the error added plainly to `lo`, and
-/// `|lo[j]|` after the add into `bound[j]` (each plain add errs by at most u times it). The
-/// three arrays hold at least `row.len()` values and stay in L1 across rows.
+/// Adds `R` rows of a reduction down columns (an outer axis), one after the other, into
+/// per-column double-double lanes: for each row, `hi[j], lo[j] += row[j]` by TwoSum into `hi`,
+/// the error added plainly to `lo`, and `|lo[j]|` after the add into `bound[j]` (each plain add
+/// errs by at most u times it). The rows are as long as each other; the three arrays hold at
+/// least that many values and stay in cache across rows. Several rows per pass load and store
+/// the lanes once for all of them, and read the rows as that many streams at once.
 ///
 /// # Safety
 /// The CPU must have V's instruction set.
 #[inline(always)]
-pub(crate) unsafe fn add_row<V: F64Lanes, T: Input>(hi: &mut [f64], lo: &mut [f64], bound: &mut [f64], row: &[T])
-where
+pub(crate) unsafe fn add_rows<V: F64Lanes, T: Input, const R: usize>(
+    hi: &mut [f64],
+    lo: &mut [f64],
+    bound: &mut [f64],
+    rows: [&[T]; R],
+    ahead: isize,
+) where
     f64: From<T>,
 {
-    let n = row.len();
+    let n = rows.first().map_or(0, |row| row.len());
+    assert!(rows.iter().all(|row| row.len() == n));
     let (hi, lo, bound) = (&mut hi[..n], &mut lo[..n], &mut bound[..n]);
     // SAFETY: the caller runs on a CPU with V's instruction set.
     let one = unsafe { opaque_one::<V>() };
     let whole = n / V::LANES * V::LANES;
     for j in (0..whole).step_by(V::LANES) {
+        if ahead != 0 && (j * size_of::<T>()).is_multiple_of(64) {
+            for row in rows {
+                prefetch_lines(row[j..].as_ptr().cast::<u8>().wrapping_offset(ahead), 1);
+            }
+        }
         // SAFETY: V's instruction set (the caller); j + LANES <= n for every slice.
         unsafe {
-            let (sum, err) = two_sum(V::load(&hi[j..]), T::load::<V>(&row[j..]), one);
-            let low = V::load(&lo[j..]).add(err);
+            let (mut sum, mut low, mut bounds) = (V::load(&hi[j..]), V::load(&lo[j..]), V::load(&bound[j..]));
+            for row in rows {
+                let err;
+                (sum, err) = two_sum(sum, T::load::<V>(&row[j..]), one);
+                low = low.add(err);
+                bounds = bounds.add(low.abs());
+            }
             sum.store(&mut hi[j..]);
             low.store(&mut lo[j..]);
-            V::load(&bound[j..]).add(low.abs()).store(&mut bound[j..]);
+            bounds.store(&mut bound[j..]);
         }
     }
     for j in whole..n {
-        let (sum, err) = crate::kernels::two_sum(hi[j], f64::from(row[j]));
-        hi[j] = sum;
-        lo[j] += err;
-        bound[j] += lo[j].abs();
+        for row in rows {
+            let (sum, err) = crate::kernels::two_sum(hi[j], f64::from(row[j]));
+            hi[j] = sum;
+            lo[j] += err;
+            bound[j] += lo[j].abs();
+        }
     }
 }
 

@@ -637,7 +637,7 @@ pub fn certified_run_f32_at(level: Level, xs: &[f32]) -> Option<f64> {
 
 /// Column sums in plain f64 certified exact by the inexact flag, for a tile of a reduction down
 /// columns of float32 values (whose sums rarely round): [`CertifiedColumns::begin`] clears the
-/// flag, [`CertifiedColumns::add_row_f32`] adds rows, [`CertifiedColumns::exact`] says whether
+/// flag, [`CertifiedColumns::add_rows_f32`] adds rows, [`CertifiedColumns::exact`] says whether
 /// every add since was exact. Only these may run between begin and exact (any other inexact
 /// operation would only make the answer a spurious "no": the safe side).
 pub struct CertifiedColumns {
@@ -657,19 +657,20 @@ impl CertifiedColumns {
         None
     }
 
-    /// `hi[j] += row[j]` for every j, plainly.
-    pub fn add_row_f32(&self, hi: &mut [f64], row: &[f32]) {
+    /// `hi[j] += row[j]` for every j and each of `rows` in turn, plainly, asking for the memory
+    /// `ahead` bytes past each row's values as it goes (none if 0).
+    pub fn add_rows_f32<const R: usize>(&self, hi: &mut [f64], rows: [&[f32]; R], ahead: isize) {
         #[cfg(target_arch = "x86_64")]
         // SAFETY: `begin` checked that this level is available on this CPU.
         unsafe {
             match self.level {
-                Level::Avx512 => x86_64::add_row_plain_f32_avx512(hi, row),
-                Level::Avx2 => x86_64::add_row_plain_f32_avx2(hi, row),
-                _ => x86_64::add_row_plain_f32_sse2(hi, row),
+                Level::Avx512 => x86_64::add_rows_plain_f32_avx512(hi, rows, ahead),
+                Level::Avx2 => x86_64::add_rows_plain_f32_avx2(hi, rows, ahead),
+                _ => x86_64::add_rows_plain_f32_sse2(hi, rows, ahead),
             }
         }
         #[cfg(not(target_arch = "x86_64"))]
-        let _ = (hi, row);
+        let _ = (hi, rows, ahead);
     }
 
     /// `hi[j] += row[j]` for every j, plainly, a NaN adding +0.0; `counted[j]` grows by one for
@@ -726,37 +727,53 @@ impl CertifiedColumns {
 /// error of column j is at most `bound[j] * UNIT_ROUNDOFF`. The arrays hold at least
 /// `row.len()` values. At a given level; the portable twin is the same arithmetic in a loop.
 pub fn add_row_f64_at(level: Level, hi: &mut [f64], lo: &mut [f64], bound: &mut [f64], row: &[f64]) {
-    #[cfg(target_arch = "x86_64")]
-    if level.is_available() {
-        // SAFETY: each arm's feature was just detected on this CPU.
-        unsafe {
-            match level {
-                Level::Avx512 => return x86_64::add_row_f64_avx512(hi, lo, bound, row),
-                Level::Avx2 => return x86_64::add_row_f64_avx2(hi, lo, bound, row),
-                Level::Sse2 => return x86_64::add_row_f64_sse2(hi, lo, bound, row),
-                Level::Scalar => {}
-            }
-        }
-    }
-    portable::add_row(hi, lo, bound, row.iter().copied());
+    add_rows_f64_at(level, (hi, lo, bound), [row], 0);
 }
 
-/// [`add_row_f64_at`] for f32 values (each converted exactly).
-pub fn add_row_f32_at(level: Level, hi: &mut [f64], lo: &mut [f64], bound: &mut [f64], row: &[f32]) {
+/// [`add_row_f64_at`] for `R` rows of the same length, added one after the other: the same
+/// arithmetic in one pass over the lanes (`generic::add_rows`), asking for the memory `ahead`
+/// bytes past each row's values as it goes (none if 0; a hint, never a read).
+pub fn add_rows_f64_at<const R: usize>(level: Level, (hi, lo, bound): ColumnLanes, rows: [&[f64]; R], ahead: isize) {
     #[cfg(target_arch = "x86_64")]
     if level.is_available() {
         // SAFETY: each arm's feature was just detected on this CPU.
         unsafe {
             match level {
-                Level::Avx512 => return x86_64::add_row_f32_avx512(hi, lo, bound, row),
-                Level::Avx2 => return x86_64::add_row_f32_avx2(hi, lo, bound, row),
-                Level::Sse2 => return x86_64::add_row_f32_sse2(hi, lo, bound, row),
+                Level::Avx512 => return x86_64::add_rows_f64_avx512(hi, lo, bound, rows, ahead),
+                Level::Avx2 => return x86_64::add_rows_f64_avx2(hi, lo, bound, rows, ahead),
+                Level::Sse2 => return x86_64::add_rows_f64_sse2(hi, lo, bound, rows, ahead),
                 Level::Scalar => {}
             }
         }
     }
-    portable::add_row(hi, lo, bound, row.iter().map(|&x| f64::from(x)));
+    let _ = ahead;
+    for row in rows {
+        portable::add_row(hi, lo, bound, row.iter().copied());
+    }
 }
+
+/// [`add_rows_f64_at`] for f32 values (each converted exactly).
+pub fn add_rows_f32_at<const R: usize>(level: Level, (hi, lo, bound): ColumnLanes, rows: [&[f32]; R], ahead: isize) {
+    #[cfg(target_arch = "x86_64")]
+    if level.is_available() {
+        // SAFETY: each arm's feature was just detected on this CPU.
+        unsafe {
+            match level {
+                Level::Avx512 => return x86_64::add_rows_f32_avx512(hi, lo, bound, rows, ahead),
+                Level::Avx2 => return x86_64::add_rows_f32_avx2(hi, lo, bound, rows, ahead),
+                Level::Sse2 => return x86_64::add_rows_f32_sse2(hi, lo, bound, rows, ahead),
+                Level::Scalar => {}
+            }
+        }
+    }
+    let _ = ahead;
+    for row in rows {
+        portable::add_row(hi, lo, bound, row.iter().map(|&x| f64::from(x)));
+    }
+}
+
+/// The per-column lanes of a reduction down columns: `(hi, lo, bound)` (see [`add_row_f64_at`]).
+pub type ColumnLanes<'a> = (&'a mut [f64], &'a mut [f64], &'a mut [f64]);
 
 /// The benchmark's read probe: f32 values converted and added in plain f64 lanes at the
 /// selected level, with none of the accuracy work. Not a mean; a measure of the memory limit.

@@ -8,7 +8,7 @@
 
 use super::cells::Initial;
 use crate::exact::ExactSum;
-use crate::kernels::{self, Level, Order, Partial};
+use crate::kernels::{self, ColumnLanes, Level, Order, Partial};
 use crate::rounding::Format;
 
 /// An element type, as the C ABI numbers it (`enum mean_type` in `include/mean.h`).
@@ -243,17 +243,25 @@ pub trait Decode: Copy + Send + Sync + 'static {
     fn add_exact(_sum: &mut ExactSum, _raws: &[Self::Raw]) -> bool {
         false
     }
-    /// Adds a contiguous row of native values into per-column sums with the column kernels
-    /// (`kernels::add_row_*_at`), where the crate has them; false if not (nothing added).
-    fn add_row(_level: Level, _hi: &mut [f64], _lo: &mut [f64], _bound: &mut [f64], _raws: &[Self::Raw]) -> bool {
+    /// Adds `R` contiguous rows of native values, one after the other, into per-column sums
+    /// with the column kernels (`kernels::add_rows_*_at`, which ask for the memory `ahead`
+    /// bytes past the rows), where the crate has them; false if not (nothing added).
+    fn add_rows<const R: usize>(_level: Level, _lanes: ColumnLanes, _rows: [&[Self::Raw]; R], _ahead: isize) -> bool {
         false
     }
     /// `hi[j] += raws[j]` (native values) plainly within a certified tile
     /// (`kernels::CertifiedColumns`): the tile's vector kernel where the crate has one
     /// (float32), else this loop.
-    fn add_row_plain(_tile: &kernels::CertifiedColumns, hi: &mut [f64], raws: &[Self::Raw]) {
-        for (sum, &raw) in hi.iter_mut().zip(raws) {
-            *sum += Self::to_f64(raw);
+    fn add_rows_plain<const R: usize>(
+        _tile: &kernels::CertifiedColumns,
+        hi: &mut [f64],
+        rows: [&[Self::Raw]; R],
+        _ahead: isize,
+    ) {
+        for raws in rows {
+            for (sum, &raw) in hi.iter_mut().zip(raws) {
+                *sum += Self::to_f64(raw);
+            }
         }
     }
 
@@ -263,7 +271,7 @@ pub trait Decode: Copy + Send + Sync + 'static {
         None
     }
 
-    /// [`Decode::add_row_plain`] leaving NaNs out (each adds +0.0), `counted[j]` counting the
+    /// [`Decode::add_rows_plain`] of one row, leaving NaNs out (each adds +0.0), `counted[j]` counting the
     /// values that are not (exact integer adds in f64: they never raise the flag).
     fn add_row_plain_skipping_nan(
         _tile: &kernels::CertifiedColumns,
@@ -477,12 +485,17 @@ impl Decode for Float32 {
         kernels::add_exact_f32(sum, as_f32s(raws));
         true
     }
-    fn add_row(level: Level, hi: &mut [f64], lo: &mut [f64], bound: &mut [f64], raws: &[u32]) -> bool {
-        kernels::add_row_f32_at(level, hi, lo, bound, as_f32s(raws));
+    fn add_rows<const R: usize>(level: Level, lanes: ColumnLanes, rows: [&[u32]; R], ahead: isize) -> bool {
+        kernels::add_rows_f32_at(level, lanes, rows.map(as_f32s), ahead);
         true
     }
-    fn add_row_plain(tile: &kernels::CertifiedColumns, hi: &mut [f64], raws: &[u32]) {
-        tile.add_row_f32(hi, as_f32s(raws));
+    fn add_rows_plain<const R: usize>(
+        tile: &kernels::CertifiedColumns,
+        hi: &mut [f64],
+        rows: [&[u32]; R],
+        ahead: isize,
+    ) {
+        tile.add_rows_f32(hi, rows.map(as_f32s), ahead);
     }
     fn row_sum_plain(tile: &kernels::CertifiedColumns, raws: &[u32], skip_nan: bool) -> (f64, u64) {
         tile.row_sum_f32(as_f32s(raws), skip_nan)
@@ -561,8 +574,8 @@ impl Decode for Float64 {
         kernels::add_exact_f64(sum, as_f64s(raws));
         true
     }
-    fn add_row(level: Level, hi: &mut [f64], lo: &mut [f64], bound: &mut [f64], raws: &[u64]) -> bool {
-        kernels::add_row_f64_at(level, hi, lo, bound, as_f64s(raws));
+    fn add_rows<const R: usize>(level: Level, lanes: ColumnLanes, rows: [&[u64]; R], ahead: isize) -> bool {
+        kernels::add_rows_f64_at(level, lanes, rows.map(as_f64s), ahead);
         true
     }
     fn run_sum_skipping_nan(level: Level, raws: &[u64]) -> Option<(Partial, u64)> {

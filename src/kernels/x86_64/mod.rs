@@ -72,9 +72,9 @@ macro_rules! column_entry_points {
         /// # Safety
         #[doc = concat!("The CPU must support `", $feature, "`.")]
         #[target_feature(enable = $feature)]
-        pub(super) unsafe fn $plain_row_f32(hi: &mut [f64], row: &[f32]) {
+        pub(super) unsafe fn $plain_row_f32<const R: usize>(hi: &mut [f64], rows: [&[f32]; R], ahead: isize) {
             // SAFETY: the caller checked the feature; the target_feature makes it usable here.
-            unsafe { generic::add_row_plain::<$vector, f32>(hi, row) }
+            unsafe { generic::add_rows_plain::<$vector, f32, R>(hi, rows, ahead) }
         }
 
         /// # Safety
@@ -104,17 +104,29 @@ macro_rules! column_entry_points {
         /// # Safety
         #[doc = concat!("The CPU must support `", $feature, "`.")]
         #[target_feature(enable = $feature)]
-        pub(super) unsafe fn $row_f32(hi: &mut [f64], lo: &mut [f64], bound: &mut [f64], row: &[f32]) {
+        pub(super) unsafe fn $row_f32<const R: usize>(
+            hi: &mut [f64],
+            lo: &mut [f64],
+            bound: &mut [f64],
+            rows: [&[f32]; R],
+            ahead: isize,
+        ) {
             // SAFETY: the caller checked the feature; the target_feature makes it usable here.
-            unsafe { generic::add_row::<$vector, f32>(hi, lo, bound, row) }
+            unsafe { generic::add_rows::<$vector, f32, R>(hi, lo, bound, rows, ahead) }
         }
 
         /// # Safety
         #[doc = concat!("The CPU must support `", $feature, "`.")]
         #[target_feature(enable = $feature)]
-        pub(super) unsafe fn $row_f64(hi: &mut [f64], lo: &mut [f64], bound: &mut [f64], row: &[f64]) {
+        pub(super) unsafe fn $row_f64<const R: usize>(
+            hi: &mut [f64],
+            lo: &mut [f64],
+            bound: &mut [f64],
+            rows: [&[f64]; R],
+            ahead: isize,
+        ) {
             // SAFETY: the caller checked the feature; the target_feature makes it usable here.
-            unsafe { generic::add_row::<$vector, f64>(hi, lo, bound, row) }
+            unsafe { generic::add_rows::<$vector, f64, R>(hi, lo, bound, rows, ahead) }
         }
     };
 }
@@ -122,32 +134,32 @@ macro_rules! column_entry_points {
 column_entry_points!(
     "sse2",
     sse2::Sse2,
-    add_row_f32_sse2,
-    add_row_f64_sse2,
+    add_rows_f32_sse2,
+    add_rows_f64_sse2,
     run_sum_f32_sse2,
     certified_run_f32_sse2,
     certified_run_f64_sse2,
-    add_row_plain_f32_sse2
+    add_rows_plain_f32_sse2
 );
 column_entry_points!(
     "avx2,fma",
     avx2::Avx2,
-    add_row_f32_avx2,
-    add_row_f64_avx2,
+    add_rows_f32_avx2,
+    add_rows_f64_avx2,
     run_sum_f32_avx2,
     certified_run_f32_avx2,
     certified_run_f64_avx2,
-    add_row_plain_f32_avx2
+    add_rows_plain_f32_avx2
 );
 column_entry_points!(
     "avx512f,avx512dq",
     avx512::Avx512,
-    add_row_f32_avx512,
-    add_row_f64_avx512,
+    add_rows_f32_avx512,
+    add_rows_f64_avx512,
     run_sum_f32_avx512,
     certified_run_f32_avx512,
     certified_run_f64_avx512,
-    add_row_plain_f32_avx512
+    add_rows_plain_f32_avx512
 );
 
 macro_rules! nan_entry_points {
