@@ -1059,7 +1059,7 @@ fn gathers_equal_the_scalar_copy_at_every_level_step_length_and_alignment() {
     let src64: Vec<u64> = (0..2000).map(|_| rng.next_u64()).collect();
     let src32: Vec<u32> = src64.iter().map(|&x| x as u32).collect();
     for level in levels() {
-        for step in [1usize, 2, 3, 4, 5, 7, 64] {
+        for step in [1usize, 2, 3, 4, 5, 6, 7, 8, 9, 64] {
             for len in (0..=40).chain([255, 256, 257]) {
                 for offset in [0usize, 1, 3] {
                     if len > 0 && offset + (len - 1) * step >= src64.len() {

@@ -107,8 +107,9 @@ pub(crate) fn prefetch<T>(xs: &[T]) {
     prefetch_lines(xs.as_ptr().cast::<u8>(), size_of_val(xs));
 }
 
+/// Asks for the cache lines of `bytes` bytes from `start` (one hint per 64): a hint, never a read.
 #[inline(always)]
-fn prefetch_lines(start: *const u8, bytes: usize) {
+pub(crate) fn prefetch_lines(start: *const u8, bytes: usize) {
     #[cfg(target_arch = "x86_64")]
     for line in (0..bytes).step_by(64) {
         use core::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
