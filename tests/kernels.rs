@@ -1136,3 +1136,50 @@ fn float64_blocks_spanning_extremely_are_summed_exactly_in_the_first_pass() {
         }
     }
 }
+
+#[test]
+fn column_means_equal_the_scalar_level_and_the_exact_mean_at_every_level() {
+    // The vertical traversal's rounding of a tile's lanes at once
+    // (`rows::bounded_sums_to_f64_means_at`): the lanes of columns summed by the column
+    // kernels, their means bit-identical across levels, every decided one the exact mean.
+    // Values on a coarse grid make exact sums whose means are exact ties (one column in ~n/2),
+    // which the test decides from the exact remainder; uniform values make inexact lanes.
+    use mean::exact::ExactSum;
+    use mean::kernels::add_rows_f64_at;
+    use mean::kernels::rows::bounded_sums_to_f64_means_at;
+    let mut rng = Rng::new(91);
+    for n in [1usize, 2, 3, 10, 100, 1000] {
+        for grid in [true, false] {
+            for width in [1usize, 7, 8, 9, 64, 203] {
+                let value = |rng: &mut Rng| {
+                    let x = rng.unit() * 2.0 - 0.5;
+                    if grid { (x * 256.0).round() / 256.0 } else { x }
+                };
+                let columns: Vec<Vec<f64>> = (0..n).map(|_| (0..width).map(|_| value(&mut rng)).collect()).collect();
+                let mut decided_somewhere = 0;
+                let mut first_level: Option<(Vec<u64>, Vec<bool>)> = None;
+                for level in levels() {
+                    let mut lanes = (vec![0.0; width], vec![0.0; width], vec![0.0; width]);
+                    for row in &columns {
+                        add_rows_f64_at(level, (&mut lanes.0, &mut lanes.1, &mut lanes.2), [&row[..]], 0);
+                    }
+                    let (mut means, mut undecided) = (vec![0.0; width], vec![true; width]);
+                    bounded_sums_to_f64_means_at(level, (&lanes.0, &lanes.1, &lanes.2), n, &mut means, &mut undecided);
+                    for j in (0..width).filter(|&j| !undecided[j]) {
+                        let mut exact = ExactSum::new();
+                        columns.iter().for_each(|row| exact.add(row[j]));
+                        let want = if exact.sum_f64() == 0.0 { 0.0 } else { exact.mean_f64() };
+                        assert_eq!(means[j].to_bits(), want.to_bits(), "{level:?} n {n} grid {grid} column {j}");
+                        decided_somewhere += 1;
+                    }
+                    let bits = (means.iter().map(|m| m.to_bits()).collect::<Vec<_>>(), undecided);
+                    match &first_level {
+                        None => first_level = Some(bits),
+                        Some(first) => assert_eq!(&bits, first, "{level:?} n {n} grid {grid} width {width}"),
+                    }
+                }
+                assert!(decided_somewhere > 0, "n {n} grid {grid} width {width}: nothing decided");
+            }
+        }
+    }
+}

@@ -9,7 +9,7 @@
 //! bit-identical across levels; the tests compare each level with the one-row-at-a-time path
 //! (`tests/kernels.rs`).
 
-use super::{Level, two_sum};
+use super::{Level, UNIT_ROUNDOFF, two_sum};
 use crate::rounding::{exact_sums_to_f32_means_inline, f64_mean_of_bounded_sum};
 
 /// Rows per call, at most.
@@ -144,6 +144,61 @@ impl Sums {
             (*mean, *undecided) = f64_mean_of_bounded_sum(hi, lo, dropped, divisor);
         }
     }
+}
+
+/// The float64 means of `means.len()` sums of `n` values each (`1..=2^26`), sum `k` being
+/// `hi[k] + lo[k]` within `bound[k] * UNIT_ROUNDOFF` (the column kernels' lanes,
+/// `kernels::add_rows_f64_at`), and whether each is `undecided`: `rounding::round_mean`'s
+/// answer where decided, by the branch-free test of [`tiny_row_means_f64_at`] compiled for
+/// `level`, where one call per cell costs 15-25 ns (its tests branch, its FMAs are libm calls
+/// at the baseline level).
+pub fn bounded_sums_to_f64_means_at(
+    level: Level,
+    (hi, lo, bound): (&[f64], &[f64], &[f64]),
+    n: usize,
+    means: &mut [f64],
+    undecided: &mut [bool],
+) {
+    assert!((1..=1 << 26).contains(&n), "n must fit the test's split");
+    let cells = means.len();
+    assert!(hi.len() >= cells && lo.len() >= cells && bound.len() >= cells && undecided.len() == cells);
+    #[cfg(target_arch = "x86_64")]
+    if level.is_available() {
+        match level {
+            // SAFETY: the level was detected on this CPU.
+            Level::Avx512 => return unsafe { bounded_means_avx512((hi, lo, bound), n, means, undecided) },
+            // SAFETY: as above.
+            Level::Avx2 => return unsafe { bounded_means_avx2((hi, lo, bound), n, means, undecided) },
+            _ => {}
+        }
+    }
+    let _ = level;
+    bounded_means((hi, lo, bound), n, means, undecided);
+}
+
+#[inline(always)]
+fn bounded_means((hi, lo, bound): (&[f64], &[f64], &[f64]), n: usize, means: &mut [f64], undecided: &mut [bool]) {
+    let divisor = n as f64;
+    let sums = hi.iter().zip(lo).zip(bound);
+    for ((mean, undecided), ((&hi, &lo), &bound)) in means.iter_mut().zip(undecided.iter_mut()).zip(sums) {
+        (*mean, *undecided) = f64_mean_of_bounded_sum(hi, lo, bound * UNIT_ROUNDOFF, divisor);
+    }
+}
+
+/// # Safety
+/// The CPU must support AVX-512F and DQ.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq")]
+unsafe fn bounded_means_avx512(lanes: (&[f64], &[f64], &[f64]), n: usize, means: &mut [f64], undecided: &mut [bool]) {
+    bounded_means(lanes, n, means, undecided);
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn bounded_means_avx2(lanes: (&[f64], &[f64], &[f64]), n: usize, means: &mut [f64], undecided: &mut [bool]) {
+    bounded_means(lanes, n, means, undecided);
 }
 
 /// `rounding::exact_sums_to_f32_means` (float32 means of exact sums of `n` values each),

@@ -1171,8 +1171,24 @@ fn vertical_tiles<D: Decode, O: ByteOrder, const N: usize>(
             if !(D::FEW_BITS && lanes.add_rows_certified(input, reduced, columns, tile.0)) {
                 lanes.add_rows(input, reduced, columns, tile);
             }
-            for j in 0..width {
-                let counted = input.mask.is_some() || task.skip_nan;
+            let counted = input.mask.is_some() || task.skip_nan;
+            // Float64 means: the tile's lanes rounded at once (branch-free, at the CPU's level;
+            // float64 (100, 10^5) axis=0 7.2-7.9 -> 4.8-5.4 ms on an AMD Zen 5), then what that
+            // leaves undecided, and every other output, cell by cell.
+            let mut undecided = [true; N];
+            if !counted
+                && !out.states
+                && !task.sum
+                && out.format == Format::Binary64
+                && (1..=1 << 26).contains(&per_cell)
+            {
+                let mut means = [0.0; N];
+                let (means, undecided) = (&mut means[..width], &mut undecided[..width]);
+                let sums = (&lanes.hi[..width], &lanes.lo[..width], &lanes.bound[..width]);
+                kernels::rows::bounded_sums_to_f64_means_at(level, sums, per_cell as usize, means, undecided);
+                out.write_decided(place(0), columns.output, means, undecided);
+            }
+            for j in (0..width).filter(|&j| undecided[j]) {
                 let count = if counted { lanes.count[j] as u64 } else { per_cell };
                 let partial = Partial {
                     sum: DoubleDouble { hi: lanes.hi[j], lo: lanes.lo[j] },
