@@ -1473,6 +1473,42 @@ impl<D: Decode, O: ByteOrder, const N: usize> Visit<D::Raw> for IntLanes<D, O, N
     }
 }
 
+/// The first rows of a narrow reduction of contiguous native rows of `W` values that do not
+/// sum plainly (float64), added by the column kernels: 8 rows are one row of `8 W` values, each
+/// lane of which belongs to column `lane % W`, and [`ROWS_PER_PASS`] of them go to a call, at
+/// SIMD width where the scalar loop adds a value at a time. Returns the rows added (a multiple
+/// of `8 ROWS_PER_PASS`; none for other layouts and types) and each column's sum of its lanes.
+/// Measured on an AMD EPYC of family 26, model 2, one thread: float64 (3333333, 3) `axis=0`
+/// 11.3-13.6 -> 3.7-3.9 ms (numpy.mean 39-43).
+fn narrow_rows_as_lanes<D: Decode, O: ByteOrder, const W: usize>(
+    input: &Input<D>,
+    (start, rows): (usize, usize),
+    columns: Loop,
+    step: usize,
+    level: Level,
+) -> (usize, [Partial; W]) {
+    let mut folded = [Partial::ZERO; W];
+    let width = 8 * W;
+    let per_pass = 8 * ROWS_PER_PASS;
+    if D::FEW_BITS || !O::NATIVE || columns.input != 1 || step != W || rows < per_pass {
+        return (0, folded);
+    }
+    let (mut hi, mut lo, mut bound) = ([0.0f64; 64], [0.0f64; 64], [0.0f64; 64]);
+    let passes = rows / per_pass;
+    for pass in 0..passes {
+        let first = start + pass * per_pass * W;
+        let wide_rows: [&[D::Raw]; ROWS_PER_PASS] = core::array::from_fn(|k| &input.data[first + k * width..][..width]);
+        if !D::add_rows(level, (&mut hi[..width], &mut lo[..width], &mut bound[..width]), wide_rows, 0) {
+            return (0, folded); // no kernel (nothing was added)
+        }
+    }
+    for lane in 0..width {
+        let partial = Partial { sum: DoubleDouble { hi: hi[lane], lo: lo[lane] }, error: bound[lane] * UNIT_ROUNDOFF };
+        folded[lane % W] = folded[lane % W].merge(partial);
+    }
+    (passes * per_pass, folded)
+}
+
 /// Rows of a narrow reduction summed plainly under one certificate (float32, float16).
 const NARROW_ROW_BLOCK: usize = 256;
 
@@ -1517,7 +1553,7 @@ fn narrow_width<D: Decode, O: ByteOrder, const W: usize>(
     let (mut hi, mut lo, mut bound) = ([0.0f64; W], [0.0f64; W], [0.0f64; W]);
     let (mut hi2, mut lo2, mut bound2) = ([0.0f64; W], [0.0f64; W], [0.0f64; W]);
     let at = |r: usize, j: usize| start as usize + r * step + j * across;
-    let mut first = 0;
+    let (mut first, folded) = narrow_rows_as_lanes::<D, O, W>(input, (start as usize, rows.len), columns, step, level);
     while first < rows.len {
         let end = rows.len.min(first + NARROW_ROW_BLOCK);
         // float32/float16: plain adds certified by the inexact flag, folded in by TwoSum.
@@ -1558,8 +1594,9 @@ fn narrow_width<D: Decode, O: ByteOrder, const W: usize>(
     }
     for j in 0..W {
         let second = Partial { sum: DoubleDouble { hi: hi2[j], lo: lo2[j] }, error: bound2[j] * UNIT_ROUNDOFF };
-        let partial =
-            Partial { sum: DoubleDouble { hi: hi[j], lo: lo[j] }, error: bound[j] * UNIT_ROUNDOFF }.merge(second);
+        let partial = Partial { sum: DoubleDouble { hi: hi[j], lo: lo[j] }, error: bound[j] * UNIT_ROUNDOFF }
+            .merge(second)
+            .merge(folded[j]);
         let cell = start + (j * across) as isize;
         let exact = || exact_cell::<D, O>(input, reduced, cell, 0, false);
         finish_float(out, out_start + j as isize * columns.output, partial, rows.len as u64, task, exact);
