@@ -48,7 +48,7 @@ pub const TILE: usize = 2048;
 /// Intel Xeon of family 6, model 167, (10^4, 10^3) 7.8 -> 2.9-4.2 (4.5-5.1), (10^3, 10^4)
 /// 9.5-13.6 -> 3.9-4.4 (4.2-4.4), (100, 10^5) 14.1 -> 7.9-9.0 (5.1-5.3); on an AMD EPYC of
 /// family 26, model 2 (Zen 5), 5.1 -> 2.3-2.8 (2.5-3.4), 10.2 -> 2.8-3.5 (3.7-5.3),
-/// 15.5 -> 7.2-7.9 (3.2-4.2). float32 gains as much (README, "Figures").
+/// 15.5 -> 7.2-7.9 (3.2-4.2). float32 gains as much (README, "Measured").
 const ROWS_PER_PASS: usize = 8;
 const PASSES_AHEAD: isize = 2;
 const _: () = assert!(ROW_BLOCK.is_multiple_of(ROWS_PER_PASS));
