@@ -161,6 +161,7 @@ pub(crate) fn exact_sums_to_f32_means_inline(sums: &[f64], n: usize, means: &mut
 /// `q` split into 26-bit halves (Veltkamp), each times `n` exact; `hi - n q_high` is exact by
 /// Sterbenz's lemma. The one gap used is the smaller of the two around `q` (half the binade's
 /// ulp at a power of two), which can only refuse more.
+#[inline(always)] // (compiled at each SIMD level by `kernels::rows::partial_sums_to_f64_means_at`)
 pub fn partial_sums_to_f64_means(partials: &[Partial], n: usize, means: &mut [f64], undecided: &mut [bool]) {
     assert!((1..=1 << 26).contains(&n), "n must fit the test's split");
     let divisor = n as f64;

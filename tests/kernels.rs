@@ -1140,13 +1140,14 @@ fn float64_blocks_spanning_extremely_are_summed_exactly_in_the_first_pass() {
 #[test]
 fn column_means_equal_the_scalar_level_and_the_exact_mean_at_every_level() {
     // The vertical traversal's rounding of a tile's lanes at once
-    // (`rows::bounded_sums_to_f64_means_at`): the lanes of columns summed by the column
+    // (`rows::bounded_sums_to_f64_means_at`), and the short rows' of a batch's sums
+    // (`rows::partial_sums_to_f64_means_at`, the same sums as Partials): the lanes of columns summed by the column
     // kernels, their means bit-identical across levels, every decided one the exact mean.
     // Values on a coarse grid make exact sums whose means are exact ties (one column in ~n/2),
     // which the test decides from the exact remainder; uniform values make inexact lanes.
     use mean::exact::ExactSum;
     use mean::kernels::add_rows_f64_at;
-    use mean::kernels::rows::bounded_sums_to_f64_means_at;
+    use mean::kernels::rows::{bounded_sums_to_f64_means_at, partial_sums_to_f64_means_at};
     let mut rng = Rng::new(91);
     for n in [1usize, 2, 3, 10, 100, 1000] {
         for grid in [true, false] {
@@ -1165,6 +1166,19 @@ fn column_means_equal_the_scalar_level_and_the_exact_mean_at_every_level() {
                     }
                     let (mut means, mut undecided) = (vec![0.0; width], vec![true; width]);
                     bounded_sums_to_f64_means_at(level, (&lanes.0, &lanes.1, &lanes.2), n, &mut means, &mut undecided);
+                    // The short rows' batches round the same sums given as Partials.
+                    let partials: Vec<Partial> = (0..width)
+                        .map(|j| Partial {
+                            sum: DoubleDouble { hi: lanes.0[j], lo: lanes.1[j] },
+                            error: lanes.2[j] * mean::kernels::UNIT_ROUNDOFF,
+                        })
+                        .collect();
+                    let (mut from_partials, mut undecided_from_partials) = (vec![0.0; width], vec![true; width]);
+                    partial_sums_to_f64_means_at(level, &partials, n, &mut from_partials, &mut undecided_from_partials);
+                    assert_eq!(undecided_from_partials, undecided, "{level:?} n {n} grid {grid}");
+                    for j in (0..width).filter(|&j| !undecided[j]) {
+                        assert_eq!(from_partials[j].to_bits(), means[j].to_bits(), "{level:?} n {n} column {j}");
+                    }
                     for j in (0..width).filter(|&j| !undecided[j]) {
                         let mut exact = ExactSum::new();
                         columns.iter().for_each(|row| exact.add(row[j]));

@@ -9,8 +9,8 @@
 //! bit-identical across levels; the tests compare each level with the one-row-at-a-time path
 //! (`tests/kernels.rs`).
 
-use super::{Level, UNIT_ROUNDOFF, two_sum};
-use crate::rounding::{exact_sums_to_f32_means_inline, f64_mean_of_bounded_sum};
+use super::{Level, Partial, UNIT_ROUNDOFF, two_sum};
+use crate::rounding::{exact_sums_to_f32_means_inline, f64_mean_of_bounded_sum, partial_sums_to_f64_means};
 
 /// Rows per call, at most.
 pub const ROWS: usize = 256;
@@ -199,6 +199,45 @@ unsafe fn bounded_means_avx512(lanes: (&[f64], &[f64], &[f64]), n: usize, means:
 #[target_feature(enable = "avx2,fma")]
 unsafe fn bounded_means_avx2(lanes: (&[f64], &[f64], &[f64]), n: usize, means: &mut [f64], undecided: &mut [bool]) {
     bounded_means(lanes, n, means, undecided);
+}
+
+/// `rounding::partial_sums_to_f64_means` (the float64 means of a batch of short rows' sums,
+/// `reduce::cells::RowBatch`) compiled for `level`: the same operations, more lanes.
+pub fn partial_sums_to_f64_means_at(
+    level: Level,
+    partials: &[Partial],
+    n: usize,
+    means: &mut [f64],
+    undecided: &mut [bool],
+) {
+    #[cfg(target_arch = "x86_64")]
+    if level.is_available() {
+        match level {
+            // SAFETY: the level was detected on this CPU.
+            Level::Avx512 => return unsafe { partial_means_avx512(partials, n, means, undecided) },
+            // SAFETY: as above.
+            Level::Avx2 => return unsafe { partial_means_avx2(partials, n, means, undecided) },
+            _ => {}
+        }
+    }
+    let _ = level;
+    partial_sums_to_f64_means(partials, n, means, undecided);
+}
+
+/// # Safety
+/// The CPU must support AVX-512F and DQ.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq")]
+unsafe fn partial_means_avx512(partials: &[Partial], n: usize, means: &mut [f64], undecided: &mut [bool]) {
+    partial_sums_to_f64_means(partials, n, means, undecided);
+}
+
+/// # Safety
+/// The CPU must support AVX2 and FMA.
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn partial_means_avx2(partials: &[Partial], n: usize, means: &mut [f64], undecided: &mut [bool]) {
+    partial_sums_to_f64_means(partials, n, means, undecided);
 }
 
 /// `rounding::exact_sums_to_f32_means` (float32 means of exact sums of `n` values each),

@@ -32,10 +32,7 @@ use super::element::{ByteOrder, Decode, Raw};
 use super::layout::{Loop, Loops, Plan, for_each_start};
 use crate::exact::{ExactSum, SERIALIZED_LEN};
 use crate::kernels::{self, DoubleDouble, Level, Partial, UNIT_ROUNDOFF};
-use crate::rounding::{
-    Format, Rounded, divide_exact_sum, exact_mean, exact_sum, exact_sums_to_f32_means, partial_sums_to_f64_means,
-    round_mean,
-};
+use crate::rounding::{Format, Rounded, divide_exact_sum, exact_mean, exact_sum, exact_sums_to_f32_means, round_mean};
 
 /// Adjacent cells summed together by the vertical traversal: 16 KiB of each accumulator array
 /// (~80 KiB of stack with the counts and the certified block), so that each input row is read
@@ -491,7 +488,8 @@ impl RowBatch {
 
     /// [`RowBatch::finish`] for values of many bits (float64), whose plain sums round: each row
     /// summed in double-double with an error bound (inline if tiny, else the short-run kernel),
-    /// the float64 means of the batch rounded together (`partial_sums_to_f64_means`), and the
+    /// the float64 means of the batch rounded together at the CPU's level
+    /// (`kernels::rows::partial_sums_to_f64_means_at`), and the
     /// cells that test leaves undecided, or other outputs, finished one by one.
     #[allow(clippy::too_many_arguments)]
     fn finish_bounded<D: Decode, O: ByteOrder>(
@@ -527,7 +525,7 @@ impl RowBatch {
         let mut means = [0.0f64; TINY_ROWS_PER_CERTIFICATE];
         let mut undecided = [true; TINY_ROWS_PER_CERTIFICATE];
         if !out.states && !task.sum && out.format == Format::Binary64 {
-            partial_sums_to_f64_means(partials, len, &mut means, &mut undecided);
+            kernels::rows::partial_sums_to_f64_means_at(level, partials, len, &mut means, &mut undecided);
         }
         let swapped = out.swapped;
         for (k, &(i, o)) in cells.iter().enumerate() {
