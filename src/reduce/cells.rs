@@ -47,6 +47,9 @@ pub const TILE: usize = 2048;
 /// family 26, model 2 (Zen 5), 5.1 -> 2.3-2.8 (2.5-3.4), 10.2 -> 2.8-3.5 (3.7-5.3),
 /// 15.5 -> 7.2-7.9 (3.2-4.2). float32 gains as much (README, "Measured").
 const ROWS_PER_PASS: usize = 8;
+/// Lanes of a vertical tile whose means are rounded together ([`FloatLanes::write_means`]): a
+/// few KiB of stack for the means and their flags.
+const ROUNDED_TOGETHER: usize = 256;
 const PASSES_AHEAD: isize = 2;
 const _: () = assert!(ROW_BLOCK.is_multiple_of(ROWS_PER_PASS));
 /// Rows of a vertical tile summed plainly under one certificate (float32): few enough that
@@ -1170,31 +1173,24 @@ fn vertical_tiles<D: Decode, O: ByteOrder, const N: usize>(
                 lanes.add_rows(input, reduced, columns, tile);
             }
             let counted = input.mask.is_some() || task.skip_nan;
-            // Float64 means: the tile's lanes rounded at once (branch-free, at the CPU's level;
-            // float64 (100, 10^5) axis=0 7.2-7.9 -> 4.8-5.4 ms on an AMD Zen 5), then what that
-            // leaves undecided, and every other output, cell by cell.
-            let mut undecided = [true; N];
-            if !counted
-                && !out.states
-                && !task.sum
-                && out.format == Format::Binary64
-                && (1..=1 << 26).contains(&per_cell)
-            {
-                let mut means = [0.0; N];
-                let (means, undecided) = (&mut means[..width], &mut undecided[..width]);
-                let sums = (&lanes.hi[..width], &lanes.lo[..width], &lanes.bound[..width]);
-                kernels::rows::bounded_sums_to_f64_means_at(level, sums, per_cell as usize, means, undecided);
-                out.write_decided(place(0), columns.output, means, undecided);
-            }
-            for j in (0..width).filter(|&j| undecided[j]) {
-                let count = if counted { lanes.count[j] as u64 } else { per_cell };
-                let partial = Partial {
-                    sum: DoubleDouble { hi: lanes.hi[j], lo: lanes.lo[j] },
-                    error: lanes.bound[j] * UNIT_ROUNDOFF,
-                };
-                let (i, m) = cell(j);
-                let exact = || exact_cell::<D, O>(input, reduced, i, m, task.skip_nan);
-                finish_float(out, place(j), partial, count, task, exact);
+            let together = !counted && !out.states && !task.sum && (1..=1 << 26).contains(&per_cell);
+            for lanes_from in (0..width).step_by(ROUNDED_TOGETHER) {
+                let chunk = lanes_from..width.min(lanes_from + ROUNDED_TOGETHER);
+                let mut undecided = [true; ROUNDED_TOGETHER];
+                let undecided = &mut undecided[..chunk.len()];
+                if together {
+                    lanes.write_means(out, (place(lanes_from), columns.output), chunk.clone(), per_cell, undecided);
+                }
+                for j in chunk.filter(|&j| undecided[j - lanes_from]) {
+                    let count = if counted { lanes.count[j] as u64 } else { per_cell };
+                    let partial = Partial {
+                        sum: DoubleDouble { hi: lanes.hi[j], lo: lanes.lo[j] },
+                        error: lanes.bound[j] * UNIT_ROUNDOFF,
+                    };
+                    let (i, m) = cell(j);
+                    let exact = || exact_cell::<D, O>(input, reduced, i, m, task.skip_nan);
+                    finish_float(out, place(j), partial, count, task, exact);
+                }
             }
         }
         first += width;
@@ -1328,6 +1324,43 @@ impl<D: Decode, O: ByteOrder, const N: usize> FloatLanes<D, O, N> {
         if self.skip_nan {
             block_count[..w].fill(0.0);
         }
+    }
+
+    /// Writes the means of `lanes` (`per_cell` values each, none masked or left out) where one
+    /// branch-free test at the CPU's level decides them, `undecided` saying where it does not:
+    /// float64 outputs by the double-double test of short rows, float32 ones from lanes that
+    /// hold exact sums (a certified tile's, with no low part and no bound) by one division.
+    /// Per cell, `rounding::round_mean` costs 15-25 ns (its branches; libm FMA calls at the
+    /// baseline level): a quarter of float64 (100, 10^5) `axis=0` and an eighth of float32's,
+    /// measured on an AMD EPYC of family 26, model 2 (float64 7.2-7.9 -> 4.8-5.4 ms).
+    fn write_means(
+        &self,
+        out: &mut Output,
+        (start, step): (isize, isize),
+        lanes: core::ops::Range<usize>,
+        per_cell: u64,
+        undecided: &mut [bool],
+    ) {
+        let mut means = [0.0f64; ROUNDED_TOGETHER];
+        let means = &mut means[..lanes.len()];
+        let n = per_cell as usize;
+        match out.format {
+            Format::Binary64 => {
+                let sums = (&self.hi[lanes.clone()], &self.lo[lanes.clone()], &self.bound[lanes]);
+                kernels::rows::bounded_sums_to_f64_means_at(self.level, sums, n, means, undecided);
+            }
+            Format::Binary32 => {
+                let mut means32 = [0.0f32; ROUNDED_TOGETHER];
+                let means32 = &mut means32[..lanes.len()];
+                kernels::rows::exact_sums_to_f32_means_at(self.level, &self.hi[lanes.clone()], n, means32, undecided);
+                for (k, j) in lanes.enumerate() {
+                    undecided[k] |= self.lo[j] != 0.0 || self.bound[j] != 0.0;
+                    means[k] = f64::from(means32[k]);
+                }
+            }
+            _ => return,
+        }
+        out.write_decided(start, step, means, undecided);
     }
 
     /// Adds every input row of the tile at `(start, mask_start)`: [`ROWS_PER_PASS`] at a time

@@ -415,6 +415,22 @@ def test_tall_narrow_and_wide_outer_axis_means_against_the_oracle(dtype, width):
         assert same_bits(got, oracle(view, (0,), False, None, got.dtype))
 
 
+@pytest.mark.parametrize("dtype,result", [(np.float32, None), (np.float64, np.float32), (np.float64, None)])
+def test_outer_axis_means_of_cancelling_columns_against_the_oracle(dtype, result):
+    # A tile's means are rounded together where its lanes decide them: float32 ones only from
+    # lanes holding exact sums. Columns where ±1e30 cancel leave the small values' sum in the
+    # low part (the high part alone would give 0), next to columns whose plain sums are exact.
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal((40, 300)).astype(dtype)
+    cancelling = rng.integers(0, 300, 60)
+    a[3, cancelling] = 1e30
+    a[30, cancelling] = -1e30
+    got = npmean.mean(a, axis=0, dtype=result)
+    assert got.dtype == (result or dtype)
+    assert same_bits(got, oracle(a, (0,), False, None, got.dtype))
+    assert np.all(got[cancelling] != 0)
+
+
 @pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, ">f4", ">f8"])
 @pytest.mark.parametrize("width", [1, 2, 3, 5, 16, 17, 100])
 def test_short_row_means_against_the_oracle(dtype, width):
@@ -485,7 +501,7 @@ def test_a_thread_with_a_256_kib_stack_runs_every_traversal():
     # the horizontal buffer.
     import threading
 
-    cases = [(np.ones((50, 5000), np.float32), 0), (np.ones((50, 5000), np.int64), 0),
+    cases = [(np.ones((50, 5000), np.float32), 0), (np.ones((50, 5000)), 0), (np.ones((50, 5000), np.int64), 0),
              (np.ones((1000, 3)), 0), (np.ones((100, 1000), ">f8"), 1),
              (np.ones((1000, 3), np.float32), 1), (np.ones((1000, 3)), 1), (np.ones((1000, 100)), 1)]
     results = []
