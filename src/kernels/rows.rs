@@ -146,38 +146,63 @@ impl Sums {
     }
 }
 
-/// The float64 means of `means.len()` sums of `n` values each (`1..=2^26`), sum `k` being
-/// `hi[k] + lo[k]` within `bound[k] * UNIT_ROUNDOFF` (the column kernels' lanes,
-/// `kernels::add_rows_f64_at`), and whether each is `undecided`: `rounding::round_mean`'s
-/// answer where decided, by the branch-free test of [`tiny_row_means_f64_at`] compiled for
-/// `level`, where one call per cell costs 15-25 ns (its tests branch, its FMAs are libm calls
-/// at the baseline level).
-pub fn bounded_sums_to_f64_means_at(
-    level: Level,
-    (hi, lo, bound): (&[f64], &[f64], &[f64]),
-    n: usize,
-    means: &mut [f64],
-    undecided: &mut [bool],
-) {
-    assert!((1..=1 << 26).contains(&n), "n must fit the test's split");
-    let cells = means.len();
-    assert!(hi.len() >= cells && lo.len() >= cells && bound.len() >= cells && undecided.len() == cells);
-    #[cfg(target_arch = "x86_64")]
-    if level.is_available() {
-        match level {
-            // SAFETY: the level was detected on this CPU.
-            Level::Avx512 => return unsafe { bounded_means_avx512((hi, lo, bound), n, means, undecided) },
-            // SAFETY: as above.
-            Level::Avx2 => return unsafe { bounded_means_avx2((hi, lo, bound), n, means, undecided) },
-            _ => {}
+/// Defines `pub fn $name(level, args...)`: the `#[inline(always)]` loop `$body` compiled for
+/// `level` (AVX-512, AVX2 and FMA, or the baseline): the same IEEE operations in the same order
+/// at every level (no contraction into FMAs), more lanes.
+macro_rules! at_each_level {
+    ($(#[$doc:meta])* pub fn $name:ident($($arg:ident: $ty:ty),*) => $body:path;) => {
+        $(#[$doc])*
+        pub fn $name(level: Level, $($arg: $ty),*) {
+            /// # Safety
+            /// The CPU must support AVX-512F and DQ.
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx512f,avx512dq")]
+            unsafe fn avx512($($arg: $ty),*) {
+                $body($($arg),*)
+            }
+            /// # Safety
+            /// The CPU must support AVX2 and FMA.
+            #[cfg(target_arch = "x86_64")]
+            #[target_feature(enable = "avx2,fma")]
+            unsafe fn avx2($($arg: $ty),*) {
+                $body($($arg),*)
+            }
+            #[cfg(target_arch = "x86_64")]
+            if level.is_available() {
+                match level {
+                    // SAFETY: the level was detected on this CPU.
+                    Level::Avx512 => return unsafe { avx512($($arg),*) },
+                    // SAFETY: as above.
+                    Level::Avx2 => return unsafe { avx2($($arg),*) },
+                    _ => {}
+                }
+            }
+            let _ = level;
+            $body($($arg),*)
         }
-    }
-    let _ = level;
-    bounded_means((hi, lo, bound), n, means, undecided);
+    };
+}
+
+at_each_level! {
+    /// The float64 means of `means.len()` sums of `n` values each (`1..=2^26`), sum `k` being
+    /// `hi[k] + lo[k]` within `bound[k] * UNIT_ROUNDOFF` (the column kernels' lanes,
+    /// `kernels::add_rows_f64_at`), and whether each is `undecided`: `rounding::round_mean`'s
+    /// answer where decided, by the branch-free test of [`tiny_row_means_f64_at`], where one
+    /// call per cell costs 15-25 ns (its tests branch, its FMAs are libm calls at the baseline
+    /// level).
+    pub fn bounded_sums_to_f64_means_at(
+        lanes: (&[f64], &[f64], &[f64]),
+        n: usize,
+        means: &mut [f64],
+        undecided: &mut [bool]
+    ) => bounded_means;
 }
 
 #[inline(always)]
 fn bounded_means((hi, lo, bound): (&[f64], &[f64], &[f64]), n: usize, means: &mut [f64], undecided: &mut [bool]) {
+    assert!((1..=1 << 26).contains(&n), "n must fit the test's split");
+    let cells = means.len();
+    assert!(hi.len() >= cells && lo.len() >= cells && bound.len() >= cells && undecided.len() == cells);
     let divisor = n as f64;
     let sums = hi.iter().zip(lo).zip(bound);
     for ((mean, undecided), ((&hi, &lo), &bound)) in means.iter_mut().zip(undecided.iter_mut()).zip(sums) {
@@ -185,92 +210,18 @@ fn bounded_means((hi, lo, bound): (&[f64], &[f64], &[f64]), n: usize, means: &mu
     }
 }
 
-/// # Safety
-/// The CPU must support AVX-512F and DQ.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512dq")]
-unsafe fn bounded_means_avx512(lanes: (&[f64], &[f64], &[f64]), n: usize, means: &mut [f64], undecided: &mut [bool]) {
-    bounded_means(lanes, n, means, undecided);
+at_each_level! {
+    /// `rounding::partial_sums_to_f64_means` (the float64 means of a batch of short rows' sums,
+    /// `reduce::cells::RowBatch`) at `level`.
+    pub fn partial_sums_to_f64_means_at(partials: &[Partial], n: usize, means: &mut [f64], undecided: &mut [bool])
+        => partial_sums_to_f64_means;
 }
 
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn bounded_means_avx2(lanes: (&[f64], &[f64], &[f64]), n: usize, means: &mut [f64], undecided: &mut [bool]) {
-    bounded_means(lanes, n, means, undecided);
-}
-
-/// `rounding::partial_sums_to_f64_means` (the float64 means of a batch of short rows' sums,
-/// `reduce::cells::RowBatch`) compiled for `level`: the same operations, more lanes.
-pub fn partial_sums_to_f64_means_at(
-    level: Level,
-    partials: &[Partial],
-    n: usize,
-    means: &mut [f64],
-    undecided: &mut [bool],
-) {
-    #[cfg(target_arch = "x86_64")]
-    if level.is_available() {
-        match level {
-            // SAFETY: the level was detected on this CPU.
-            Level::Avx512 => return unsafe { partial_means_avx512(partials, n, means, undecided) },
-            // SAFETY: as above.
-            Level::Avx2 => return unsafe { partial_means_avx2(partials, n, means, undecided) },
-            _ => {}
-        }
-    }
-    let _ = level;
-    partial_sums_to_f64_means(partials, n, means, undecided);
-}
-
-/// # Safety
-/// The CPU must support AVX-512F and DQ.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512dq")]
-unsafe fn partial_means_avx512(partials: &[Partial], n: usize, means: &mut [f64], undecided: &mut [bool]) {
-    partial_sums_to_f64_means(partials, n, means, undecided);
-}
-
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn partial_means_avx2(partials: &[Partial], n: usize, means: &mut [f64], undecided: &mut [bool]) {
-    partial_sums_to_f64_means(partials, n, means, undecided);
-}
-
-/// `rounding::exact_sums_to_f32_means` (float32 means of exact sums of `n` values each),
-/// compiled for `level`: the same operations, more lanes.
-pub fn exact_sums_to_f32_means_at(level: Level, sums: &[f64], n: usize, means: &mut [f32], undecided: &mut [bool]) {
-    #[cfg(target_arch = "x86_64")]
-    if level.is_available() {
-        match level {
-            // SAFETY: the level was detected on this CPU.
-            Level::Avx512 => return unsafe { f32_means_avx512(sums, n, means, undecided) },
-            // SAFETY: as above.
-            Level::Avx2 => return unsafe { f32_means_avx2(sums, n, means, undecided) },
-            _ => {}
-        }
-    }
-    let _ = level;
-    exact_sums_to_f32_means_inline(sums, n, means, undecided);
-}
-
-/// # Safety
-/// The CPU must support AVX-512F and DQ.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx512f,avx512dq")]
-unsafe fn f32_means_avx512(sums: &[f64], n: usize, means: &mut [f32], undecided: &mut [bool]) {
-    exact_sums_to_f32_means_inline(sums, n, means, undecided);
-}
-
-/// # Safety
-/// The CPU must support AVX2 and FMA.
-#[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2,fma")]
-unsafe fn f32_means_avx2(sums: &[f64], n: usize, means: &mut [f32], undecided: &mut [bool]) {
-    exact_sums_to_f32_means_inline(sums, n, means, undecided);
+at_each_level! {
+    /// `rounding::exact_sums_to_f32_means` (float32 means of exact sums of `n` values each) at
+    /// `level`.
+    pub fn exact_sums_to_f32_means_at(sums: &[f64], n: usize, means: &mut [f32], undecided: &mut [bool])
+        => exact_sums_to_f32_means_inline;
 }
 
 /// # Safety
