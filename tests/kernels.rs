@@ -1141,8 +1141,9 @@ fn float64_blocks_spanning_extremely_are_summed_exactly_in_the_first_pass() {
 fn column_means_equal_the_scalar_level_and_the_exact_mean_at_every_level() {
     // The vertical traversal's rounding of a tile's lanes at once
     // (`rows::bounded_sums_to_f64_means_at`), and the short rows' of a batch's sums
-    // (`rows::partial_sums_to_f64_means_at`, the same sums as Partials): the lanes of columns summed by the column
-    // kernels, their means bit-identical across levels, every decided one the exact mean.
+    // (`rows::partial_sums_to_f64_means_at`, the same sums as Partials): the lanes of columns
+    // summed by the column kernels, their means bit-identical across levels, every decided one
+    // the exact mean.
     // Values on a coarse grid make exact sums whose means are exact ties (one column in ~n/2),
     // which the test decides from the exact remainder; uniform values make inexact lanes.
     use mean::exact::ExactSum;

@@ -14,25 +14,27 @@ use super::{Level, host};
 /// If `step` is zero or `src` is too short.
 pub fn gather_u32_at(level: Level, src: &[u32], step: usize, swap: bool, dst: &mut [u32]) {
     check(src.len(), dst.len(), step);
+    let native = |raw: u32| if swap { raw.swap_bytes() } else { raw };
     #[cfg(target_arch = "x86_64")]
     if level >= Level::Avx2 && level.is_available() && step <= PERMUTED_STEPS {
         // SAFETY: AVX2 was detected on this CPU; `check` holds.
-        return unsafe { permuted_avx2(src, step, swap, dst) };
+        return unsafe { permuted_avx2(src, step, swap, dst, native) };
     }
     let _ = level;
-    gather_scalar(src, step, dst, 0, |raw| if swap { raw.swap_bytes() } else { raw });
+    gather_scalar(src, step, dst, 0, native);
 }
 
 /// [`gather_u32_at`] for 64-bit values.
 pub fn gather_u64_at(level: Level, src: &[u64], step: usize, swap: bool, dst: &mut [u64]) {
     check(src.len(), dst.len(), step);
+    let native = |raw: u64| if swap { raw.swap_bytes() } else { raw };
     #[cfg(target_arch = "x86_64")]
     if level >= Level::Avx2 && level.is_available() && step <= PERMUTED_STEPS {
         // SAFETY: AVX2 was detected on this CPU; `check` holds.
-        return unsafe { permuted_avx2(src, step, swap, dst) };
+        return unsafe { permuted_avx2(src, step, swap, dst, native) };
     }
     let _ = level;
-    gather_scalar(src, step, dst, 0, |raw| if swap { raw.swap_bytes() } else { raw });
+    gather_scalar(src, step, dst, 0, native);
 }
 
 /// How far ahead of its loads the permuted copy asks for memory, where the host prefetches
@@ -63,42 +65,26 @@ fn gather_scalar<R: Copy>(src: &[R], step: usize, dst: &mut [R], first: usize, n
     }
 }
 
-/// A 4- or 8-byte raw value, byte-swapped.
-trait Swap: Copy {
-    fn swapped(self) -> Self;
-}
-
-impl Swap for u32 {
-    fn swapped(self) -> u32 {
-        self.swap_bytes()
-    }
-}
-
-impl Swap for u64 {
-    fn swapped(self) -> u64 {
-        self.swap_bytes()
-    }
-}
-
-/// [`gather_u32_at`] and [`gather_u64_at`] with AVX2, a step of at most [`PERMUTED_STEPS`].
+/// [`gather_u32_at`] and [`gather_u64_at`] with AVX2, a step of at most [`PERMUTED_STEPS`]
+/// (`native`: the scalar copy's byte order, for the tail).
 ///
 /// # Safety
 /// The CPU must support AVX2; `R` is 4 or 8 bytes; `check(src.len(), dst.len(), step)` holds.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn permuted_avx2<R: Swap>(src: &[R], step: usize, swap: bool, dst: &mut [R]) {
+unsafe fn permuted_avx2<R: Copy>(src: &[R], step: usize, swap: bool, dst: &mut [R], native: impl Fn(R) -> R) {
     // (One instance per step, so that each loop over a block's vectors is unrolled.)
     // SAFETY: the caller's contract, and each instance's step is `step`.
     unsafe {
         match step {
-            1 => permuted_blocks_avx2::<R, 1>(src, swap, dst),
-            2 => permuted_blocks_avx2::<R, 2>(src, swap, dst),
-            3 => permuted_blocks_avx2::<R, 3>(src, swap, dst),
-            4 => permuted_blocks_avx2::<R, 4>(src, swap, dst),
-            5 => permuted_blocks_avx2::<R, 5>(src, swap, dst),
-            6 => permuted_blocks_avx2::<R, 6>(src, swap, dst),
-            7 => permuted_blocks_avx2::<R, 7>(src, swap, dst),
-            _ => permuted_blocks_avx2::<R, 8>(src, swap, dst),
+            1 => permuted_blocks_avx2::<R, 1>(src, swap, dst, native),
+            2 => permuted_blocks_avx2::<R, 2>(src, swap, dst, native),
+            3 => permuted_blocks_avx2::<R, 3>(src, swap, dst, native),
+            4 => permuted_blocks_avx2::<R, 4>(src, swap, dst, native),
+            5 => permuted_blocks_avx2::<R, 5>(src, swap, dst, native),
+            6 => permuted_blocks_avx2::<R, 6>(src, swap, dst, native),
+            7 => permuted_blocks_avx2::<R, 7>(src, swap, dst, native),
+            _ => permuted_blocks_avx2::<R, 8>(src, swap, dst, native),
         }
     }
 }
@@ -112,7 +98,7 @@ unsafe fn permuted_avx2<R: Swap>(src: &[R], step: usize, swap: bool, dst: &mut [
 /// As for [`permuted_avx2`], with `S == step`.
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2")]
-unsafe fn permuted_blocks_avx2<R: Swap, const S: usize>(src: &[R], swap: bool, dst: &mut [R]) {
+unsafe fn permuted_blocks_avx2<R: Copy, const S: usize>(src: &[R], swap: bool, dst: &mut [R], native: impl Fn(R) -> R) {
     use core::arch::x86_64::*;
     let per = size_of::<R>() / 4;
     let values = 8 / per;
@@ -156,5 +142,5 @@ unsafe fn permuted_blocks_avx2<R: Swap, const S: usize>(src: &[R], swap: bool, d
             _mm256_storeu_si256(dst.as_mut_ptr().add(b * values).cast(), v);
         }
     }
-    gather_scalar(src, S, dst, blocks * values, |raw| if swap { raw.swapped() } else { raw });
+    gather_scalar(src, S, dst, blocks * values, native);
 }

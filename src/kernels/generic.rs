@@ -412,11 +412,7 @@ pub(crate) unsafe fn add_rows_plain<V: F64Lanes, T: Input, const R: usize>(
     let hi = &mut hi[..n];
     let whole = n / V::LANES * V::LANES;
     for j in (0..whole).step_by(V::LANES) {
-        if ahead != 0 && (j * size_of::<T>()).is_multiple_of(64) {
-            for row in rows {
-                prefetch_lines(row[j..].as_ptr().cast::<u8>().wrapping_offset(ahead), 1);
-            }
-        }
+        ask_ahead(&rows, j, ahead);
         // SAFETY: V's instruction set (the caller); j + LANES <= n for every slice.
         unsafe {
             let mut sum = V::load(&hi[j..]);
@@ -465,6 +461,17 @@ where
     }
 }
 
+/// Asks for the memory `ahead` bytes past value `j` of each of `rows` (none if 0), once per 64
+/// bytes of the rows: the column kernels' hints, a hint per row per cache line.
+#[inline(always)]
+fn ask_ahead<T, const R: usize>(rows: &[&[T]; R], j: usize, ahead: isize) {
+    if ahead != 0 && (j * size_of::<T>()).is_multiple_of(64) {
+        for row in rows {
+            prefetch_lines(row[j..].as_ptr().cast::<u8>().wrapping_offset(ahead), 1);
+        }
+    }
+}
+
 /// Adds `R` rows of a reduction down columns (an outer axis), one after the other, into
 /// per-column double-double lanes: for each row, `hi[j], lo[j] += row[j]` by TwoSum into `hi`,
 /// the error added plainly to `lo`, and `|lo[j]|` after the add into `bound[j]` (each plain add
@@ -491,11 +498,7 @@ pub(crate) unsafe fn add_rows<V: F64Lanes, T: Input, const R: usize>(
     let one = unsafe { opaque_one::<V>() };
     let whole = n / V::LANES * V::LANES;
     for j in (0..whole).step_by(V::LANES) {
-        if ahead != 0 && (j * size_of::<T>()).is_multiple_of(64) {
-            for row in rows {
-                prefetch_lines(row[j..].as_ptr().cast::<u8>().wrapping_offset(ahead), 1);
-            }
-        }
+        ask_ahead(&rows, j, ahead);
         // SAFETY: V's instruction set (the caller); j + LANES <= n for every slice.
         unsafe {
             let (mut sum, mut low, mut bounds) = (V::load(&hi[j..]), V::load(&lo[j..]), V::load(&bound[j..]));

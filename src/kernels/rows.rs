@@ -246,6 +246,23 @@ unsafe fn tiny_row_sums_f32(data: &[f32], len: usize, stride: usize, sums: &mut 
     }
 }
 
+/// One value `$x` into vectors of [`row_sum`]'s `(hi, lo, dropped)`, lane by lane, with the
+/// level's add, subtract and absolute value: TwoSum into `hi`, a second TwoSum of its error into
+/// `lo`, the magnitude of what that one loses into `dropped`.
+macro_rules! row_sum_step {
+    ($add:path, $sub:path, $abs:expr, ($hi:ident, $lo:ident, $dropped:ident), $x:expr) => {{
+        let x = $x;
+        let sum = $add($hi, x);
+        let b = $sub(sum, $hi);
+        let error = $add($sub($hi, $sub(sum, b)), $sub(x, b));
+        let low = $add($lo, error);
+        let b = $sub(low, $lo);
+        let lost = $add($sub($lo, $sub(low, b)), $sub(error, b));
+        ($hi, $lo) = (sum, low);
+        $dropped = $add($dropped, $abs(lost));
+    }};
+}
+
 /// The vector levels: a lane per row, each position within the rows one gather (8 rows with
 /// AVX-512, 4 with AVX2), the same operations as [`Sums::add_rows`] lane by lane.
 #[cfg(target_arch = "x86_64")]
@@ -289,20 +306,7 @@ mod gathered {
                         let (mut lo, mut dropped): ($vector, $vector) = ($zero(), $zero());
                         for j in 1..len {
                             let x: $vector = $gather_f64(offsets, row.add(j));
-                            let sum = $add(hi, x);
-                            let (b, a) = {
-                                let b = $sub(sum, hi);
-                                (b, $sub(sum, b))
-                            };
-                            let error = $add($sub(hi, a), $sub(x, b));
-                            let low = $add(lo, error);
-                            let (b, a) = {
-                                let b = $sub(low, lo);
-                                (b, $sub(low, b))
-                            };
-                            let lost = $add($sub(lo, a), $sub(error, b));
-                            (hi, lo) = (sum, low);
-                            dropped = $add(dropped, $abs(lost));
+                            row_sum_step!($add, $sub, $abs, (hi, lo, dropped), x);
                         }
                         $store(sums.hi.as_mut_ptr().add(k), hi);
                         $store(sums.lo.as_mut_ptr().add(k), lo);
@@ -490,15 +494,7 @@ mod transposed {
             };
             let (mut hi, mut lo, mut dropped) = (column(0), _mm512_setzero_pd(), _mm512_setzero_pd());
             for j in 1..L {
-                let x = column(j);
-                let sum = _mm512_add_pd(hi, x);
-                let b = _mm512_sub_pd(sum, hi);
-                let error = _mm512_add_pd(_mm512_sub_pd(hi, _mm512_sub_pd(sum, b)), _mm512_sub_pd(x, b));
-                let low = _mm512_add_pd(lo, error);
-                let b = _mm512_sub_pd(low, lo);
-                let lost = _mm512_add_pd(_mm512_sub_pd(lo, _mm512_sub_pd(low, b)), _mm512_sub_pd(error, b));
-                (hi, lo) = (sum, low);
-                dropped = _mm512_add_pd(dropped, abs(lost));
+                row_sum_step!(_mm512_add_pd, _mm512_sub_pd, abs, (hi, lo, dropped), column(j));
             }
             // SAFETY: lanes k..k + 8 <= whole <= ROWS of the sums.
             unsafe {

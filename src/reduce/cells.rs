@@ -47,11 +47,11 @@ pub const TILE: usize = 2048;
 /// family 26, model 2 (Zen 5), 5.1 -> 2.3-2.8 (2.5-3.4), 10.2 -> 2.8-3.5 (3.7-5.3),
 /// 15.5 -> 7.2-7.9 (3.2-4.2). float32 gains as much (README, "Measured").
 const ROWS_PER_PASS: usize = 8;
+const PASSES_AHEAD: isize = 2;
+const _: () = assert!(ROW_BLOCK.is_multiple_of(ROWS_PER_PASS));
 /// Lanes of a vertical tile whose means are rounded together ([`FloatLanes::write_means`]): a
 /// few KiB of stack for the means and their flags.
 const ROUNDED_TOGETHER: usize = 256;
-const PASSES_AHEAD: isize = 2;
-const _: () = assert!(ROW_BLOCK.is_multiple_of(ROWS_PER_PASS));
 /// Rows of a vertical tile summed plainly under one certificate (float32): few enough that
 /// their sums rarely round (values 2^29 below the sum of 32 rows are rare), and that redoing a
 /// block that did round rereads little.
@@ -1183,10 +1183,7 @@ fn vertical_tiles<D: Decode, O: ByteOrder, const N: usize>(
                 }
                 for j in chunk.filter(|&j| undecided[j - lanes_from]) {
                     let count = if counted { lanes.count[j] as u64 } else { per_cell };
-                    let partial = Partial {
-                        sum: DoubleDouble { hi: lanes.hi[j], lo: lanes.lo[j] },
-                        error: lanes.bound[j] * UNIT_ROUNDOFF,
-                    };
+                    let partial = lane_partial(lanes.hi[j], lanes.lo[j], lanes.bound[j]);
                     let (i, m) = cell(j);
                     let exact = || exact_cell::<D, O>(input, reduced, i, m, task.skip_nan);
                     finish_float(out, place(j), partial, count, task, exact);
@@ -1195,6 +1192,11 @@ fn vertical_tiles<D: Decode, O: ByteOrder, const N: usize>(
         }
         first += width;
     }
+}
+
+/// The sum a column lane holds (the column kernels' `hi`, `lo`, `bound`: `kernels::add_rows_f64_at`).
+fn lane_partial(hi: f64, lo: f64, bound: f64) -> Partial {
+    Partial { sum: DoubleDouble { hi, lo }, error: bound * UNIT_ROUNDOFF }
 }
 
 /// The vertical traversal's float accumulators: one lane per cell of a tile, each a TwoSum
@@ -1534,8 +1536,7 @@ fn narrow_rows_as_lanes<D: Decode, O: ByteOrder, const W: usize>(
         }
     }
     for lane in 0..width {
-        let partial = Partial { sum: DoubleDouble { hi: hi[lane], lo: lo[lane] }, error: bound[lane] * UNIT_ROUNDOFF };
-        folded[lane % W] = folded[lane % W].merge(partial);
+        folded[lane % W] = folded[lane % W].merge(lane_partial(hi[lane], lo[lane], bound[lane]));
     }
     (passes * per_pass, folded)
 }
@@ -1624,10 +1625,8 @@ fn narrow_width<D: Decode, O: ByteOrder, const W: usize>(
         first = end;
     }
     for j in 0..W {
-        let second = Partial { sum: DoubleDouble { hi: hi2[j], lo: lo2[j] }, error: bound2[j] * UNIT_ROUNDOFF };
-        let partial = Partial { sum: DoubleDouble { hi: hi[j], lo: lo[j] }, error: bound[j] * UNIT_ROUNDOFF }
-            .merge(second)
-            .merge(folded[j]);
+        let partial =
+            lane_partial(hi[j], lo[j], bound[j]).merge(lane_partial(hi2[j], lo2[j], bound2[j])).merge(folded[j]);
         let cell = start + (j * across) as isize;
         let exact = || exact_cell::<D, O>(input, reduced, cell, 0, false);
         finish_float(out, out_start + j as isize * columns.output, partial, rows.len as u64, task, exact);
